@@ -1,0 +1,147 @@
+"""Guards on the repository itself: the table of contents, the stored notebooks and the package's imports."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+# Modules that may need more than NumPy: plotting, and the bridges that build torch / Keras models.
+OPTIONAL_MODULES = {"viz", "frameworks"}
+FRAMEWORKS = ("torch", "tensorflow", "keras", "matplotlib", "sklearn", "scipy", "tqdm")
+
+
+def _toc_files() -> list[str]:
+    """Every `file:` entry of _toc.yml (and the root), without suffix, relative to the repository root."""
+    entries = []
+    for line in (ROOT / "_toc.yml").read_text(encoding="utf-8").splitlines():
+        stripped = line.split("#", 1)[0].strip().lstrip("- ").strip()
+        for key in ("file:", "root:"):
+            if stripped.startswith(key):
+                entries.append(stripped[len(key) :].strip())
+    return entries
+
+
+def _book_pages() -> list[Path]:
+    pages = [*BOOK.rglob("*.md"), *BOOK.rglob("*.ipynb")]
+    return sorted(p for p in pages if ".ipynb_checkpoints" not in p.parts)
+
+
+def test_every_toc_entry_exists() -> None:
+    missing = []
+    for entry in _toc_files():
+        candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
+        if not any(c.is_file() for c in candidates):
+            missing.append(entry)
+    assert not missing, f"_toc.yml names pages that do not exist: {missing}"
+
+
+def test_every_page_is_in_the_toc() -> None:
+    listed = set(_toc_files())
+    orphans = [str(p.relative_to(ROOT)) for p in _book_pages() if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    assert not orphans, f"pages under book/ that _toc.yml does not list (they would not be built): {orphans}"
+
+
+def test_toc_has_no_duplicates() -> None:
+    entries = _toc_files()
+    assert len(entries) == len(set(entries)), f"_toc.yml lists a page twice: {entries}"
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    notebooks = sorted(BOOK.rglob("*.ipynb"))
+    assert notebooks, "the book has no notebooks"
+    dirty = []
+    for path in notebooks:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for index, cell in enumerate(notebook["cells"]):
+            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
+                dirty.append(f"{path.relative_to(ROOT)} cell {index}")
+    assert not dirty, f"clear these outputs (jupyter nbconvert --clear-output --inplace): {dirty}"
+
+
+def test_notebooks_use_the_python3_kernel() -> None:
+    for path in BOOK.rglob("*.ipynb"):
+        kernelspec = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("kernelspec", {})
+        assert kernelspec.get("name") == "python3", f"{path.name}: kernelspec {kernelspec}"
+
+
+def _core_modules() -> list[str]:
+    import lossopt_companion
+
+    names = [m.name for m in pkgutil.iter_modules(lossopt_companion.__path__) if not m.name.startswith("_")]
+    return sorted(set(names) - OPTIONAL_MODULES)
+
+
+def _modules_loaded_by(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(result.stdout.split())
+
+
+def test_import_loads_no_framework() -> None:
+    loaded = _modules_loaded_by("import lossopt_companion")
+    assert not loaded & set(FRAMEWORKS), f"import lossopt_companion loaded {sorted(loaded & set(FRAMEWORKS))}"
+
+
+def test_core_modules_need_numpy_only() -> None:
+    core = _core_modules()
+    assert "losses" in core
+    statement = "; ".join(f"import lossopt_companion.{name}" for name in core)
+    loaded = _modules_loaded_by(statement)
+    heavy = sorted(top for top in FRAMEWORKS if top in loaded)
+    assert not heavy, f"core modules {core} imported {heavy}; import them lazily inside functions"
+
+
+def test_package_metadata_has_ranges_not_pins() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert [d.split(">")[0].split("=")[0].strip() for d in project["dependencies"]] == ["numpy"]
+    every = list(project["dependencies"]) + [d for deps in project["optional-dependencies"].values() for d in deps]
+    pinned = [d for d in every if "==" in d]
+    assert not pinned, f"pyproject.toml must give ranges, not exact pins: {pinned}"
+    assert {"viz", "torch", "tensorflow", "book"} <= set(project["optional-dependencies"])
+
+
+def test_requirements_pin_every_package_exactly() -> None:
+    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    packages = [ln for ln in lines if ln and not ln.startswith("#")]
+    loose = [ln for ln in packages if ln != "-e ." and "==" not in ln]
+    assert not loose, f"requirements.txt must pin exactly: {loose}"
+    assert "-e ." in packages
+    pins = {ln.split("==")[0].lower().replace("_", "-"): ln.split("==")[1] for ln in packages if "==" in ln}
+    assert pins["torch"] == "2.13.0" and pins["tensorflow-cpu"] == "2.21.0"
+    assert pins["jupyter-book"] == "1.0.4.post1" and pins["nbmake"] == "1.5.5"
+    assert pins["sphinx"].startswith("7.4.") and int(pins["pytest"].split(".")[0]) < 10
+
+
+@pytest.mark.slow
+def test_built_wheel_is_a_working_numpy_only_package(tmp_path: Path) -> None:
+    """`pip install .` gives the whole package: build the wheel, import every core module from it alone."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("lossopt_companion-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path / "site")
+    assert "lossopt_companion/py.typed" in names
+    source = {str(p.relative_to(ROOT)) for p in (ROOT / "lossopt_companion").rglob("*.py")}
+    assert source <= set(names), f"modules missing from the wheel: {sorted(source - set(names))}"
+    core = _core_modules()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import lossopt_companion as lc; "
+        + "; ".join(f"import lossopt_companion.{name}" for name in core)
+        + "; assert lc.__file__.startswith(sys.argv[1]), lc.__file__"
+        + f"; heavy = [m for m in {FRAMEWORKS!r} if m in sys.modules]; assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "site")], check=True, cwd=tmp_path)
