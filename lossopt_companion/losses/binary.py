@@ -1,0 +1,238 @@
+"""Binary cross-entropy, from probabilities and from logits, with their gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._common import (
+    FloatArray,
+    LossValue,
+    apply_reduction,
+    check_probabilities,
+    gradient_scale,
+    prepare_finite_pair,
+)
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+]
+
+#: torch clamps each logarithm of ``binary_cross_entropy`` at -100, so that a probability of exactly 0 or 1
+#: costs at most 100 instead of infinity (aten/src/ATen/native/Loss.cpp).
+LOG_CLAMP = -100.0
+
+#: torch's floor for the denominator p (1 - p) of the gradient. It is the C++ constant ``constexpr float
+#: EPSILON = 1e-12`` converted to the tensor's type, so in float64 it is float32's nearest value to 1e-12
+#: (9.9999999600419720e-13), not the double 1e-12: taking it from float32 reproduces torch exactly.
+GRADIENT_DENOMINATOR_FLOOR = float(np.float32(1e-12))
+
+
+def _prepare_probabilities(
+    y_true: ArrayLike, y_pred: ArrayLike, reduction: str
+) -> tuple[FloatArray, FloatArray]:
+    y_true, y_pred = prepare_finite_pair(y_true, y_pred, reduction)
+    check_probabilities(y_true, "y_true")
+    check_probabilities(y_pred, "y_pred")
+    return y_true, y_pred
+
+
+def binary_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean") -> LossValue:
+    r"""Binary cross-entropy of predicted probabilities, each logarithm clamped at -100 as in torch.
+
+    .. math::
+
+        \ell_i = -\bigl[\, y_i \max(\log p_i, -100) + (1 - y_i) \max(\log(1 - p_i), -100) \,\bigr].
+
+    The gradient is :math:`(p_i - y_i) / \max(p_i (1 - p_i), 10^{-12})` (see
+    :func:`binary_cross_entropy_grad`). Equals ``torch.nn.functional.binary_cross_entropy(y_pred, y_true)``,
+    including at :math:`p_i = 0` and :math:`p_i = 1`, where the clamp makes the loss at most 100 per element.
+
+    ``keras.losses.BinaryCrossentropy()`` agrees for :math:`10^{-7} \le p_i \le 1 - 10^{-7}` but clips the
+    probabilities to that interval instead of clamping the logarithms, so at :math:`p_i = 0` with
+    :math:`y_i = 1` Keras gives :math:`-\log 10^{-7} \approx 16.12` where torch and this function give 100.
+    :math:`\log(1 - p)` is computed as ``log1p(-p)``, which is accurate for tiny :math:`p`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target probabilities :math:`y_i \in [0, 1]` (usually labels 0 or 1).
+    y_pred : array_like
+        Predicted probabilities :math:`p_i \in [0, 1]`, the same shape as ``y_true``.
+    reduction : str
+        ``"mean"`` (default), ``"sum"`` or ``"none"``: ``"none"`` returns the elementwise losses, ``"sum"``
+        their sum, ``"mean"`` their mean.
+
+    Returns
+    -------
+    numpy.floating or numpy.ndarray
+        The loss, in the inputs' float dtype.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty or not finite, a value lies outside [0, 1], or ``reduction``
+        is unknown.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy([1.0, 0.0, 1.0], [0.5, 0.5, 0.0], reduction="none"))
+    [  0.69314718   0.69314718 100.        ]
+    """
+    y_true, y_pred = _prepare_probabilities(y_true, y_pred, reduction)
+    # log(0) = -inf is expected here, and clamped to -100 on the same line: silence the divide-by-zero
+    # warning.
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(y_pred), LOG_CLAMP)
+        log_one_minus_p = np.maximum(np.log1p(-y_pred), LOG_CLAMP)
+    return apply_reduction(-(y_true * log_p + (1 - y_true) * log_one_minus_p), reduction)
+
+
+def binary_cross_entropy_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean") -> FloatArray:
+    r"""Gradient of :func:`binary_cross_entropy` with respect to the probabilities ``y_pred``.
+
+    .. math::
+
+        \frac{\partial L}{\partial p_i} = \frac{1}{n} \, \frac{p_i - y_i}{\max\bigl(p_i (1 - p_i),
+        10^{-12}\bigr)} \quad (\text{"mean"}).
+
+    This is torch's backward formula for ``torch.nn.functional.binary_cross_entropy`` (``Loss.cpp``), floor
+    included: at :math:`p_i = 0` or :math:`1` with a wrong label the gradient is :math:`\pm 10^{12}` (finite),
+    where the exact derivative of the clamped loss would be 0. Inside :math:`(0, 1)` it is the exact
+    derivative, :math:`-y/p + (1 - y)/(1 - p)`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target probabilities :math:`y_i \in [0, 1]`.
+    y_pred : array_like
+        Predicted probabilities :math:`p_i \in [0, 1]`, the same shape as ``y_true``.
+    reduction : str
+        The reduction of the loss being differentiated, ``"mean"`` (default), ``"sum"`` or ``"none"`` (which
+        gives the gradient of the sum).
+
+    Returns
+    -------
+    numpy.ndarray
+        The gradient, the shape and dtype of the loss's inputs.
+
+    Raises
+    ------
+    ValueError
+        As :func:`binary_cross_entropy`.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy_grad([1.0, 0.0], [0.5, 0.5], reduction="sum"))
+    [-2.  2.]
+    """
+    y_true, y_pred = _prepare_probabilities(y_true, y_pred, reduction)
+    denominator = np.maximum(y_pred * (1 - y_pred), GRADIENT_DENOMINATOR_FLOOR)
+    return (y_pred - y_true) / denominator * gradient_scale(y_pred.size, reduction)
+
+
+def _sigmoid(logits: FloatArray) -> FloatArray:
+    # exp(-|x|) lies in (0, 1] and never overflows; 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0 are both
+    # sigma(x), each evaluated where it cannot overflow (exp(-x) would overflow for x < -88 in float32).
+    exp_minus_abs = np.exp(-np.abs(logits))
+    return np.where(logits >= 0, 1 / (1 + exp_minus_abs), exp_minus_abs / (1 + exp_minus_abs))
+
+
+def binary_cross_entropy_with_logits(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean"
+) -> LossValue:
+    r"""Binary cross-entropy of logits: :func:`binary_cross_entropy` of :math:`\sigma(x)`, computed stably.
+
+    With :math:`\sigma(x) = 1 / (1 + e^{-x})`,
+
+    .. math::
+
+        \ell_i = -\bigl[ y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr]
+               = \max(x_i, 0) - y_i x_i + \log\bigl(1 + e^{-|x_i|}\bigr),
+
+    where the right-hand form is finite for every finite logit: :math:`e^{-|x|} \le 1` cannot overflow, and
+    ``log1p`` keeps its tiny values. The part :math:`\max(x, 0) - y x` is evaluated as :math:`(1 - y) x` for
+    :math:`x \ge 0` and :math:`-y x` for :math:`x < 0`, which does not cancel for huge :math:`|x|`. The
+    gradient is :math:`\sigma(x_i) - y_i` (see :func:`binary_cross_entropy_with_logits_grad`).
+
+    Equals ``torch.nn.functional.binary_cross_entropy_with_logits(y_pred, y_true)`` and
+    ``keras.losses.BinaryCrossentropy(from_logits=True)(y_true, y_pred)`` (TensorFlow's
+    ``tf.nn.sigmoid_cross_entropy_with_logits`` uses the same stable form), for logits of any size: there is
+    no clipping, so a logit of 1e4 with the wrong label costs 1e4.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target probabilities :math:`y_i \in [0, 1]` (usually labels 0 or 1).
+    y_pred : array_like
+        Logits :math:`x_i`, the same shape as ``y_true``.
+    reduction : str
+        ``"mean"`` (default), ``"sum"`` or ``"none"``: ``"none"`` returns the elementwise losses, ``"sum"``
+        their sum, ``"mean"`` their mean.
+
+    Returns
+    -------
+    numpy.floating or numpy.ndarray
+        The loss, in the inputs' float dtype.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty or not finite, a target lies outside [0, 1], or ``reduction``
+        is unknown.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy_with_logits([1.0, 0.0, 1.0], [0.0, 0.0, -1e4], reduction="none"))
+    [6.93147181e-01 6.93147181e-01 1.00000000e+04]
+    """
+    y_true, logits = prepare_finite_pair(y_true, y_pred, reduction)
+    check_probabilities(y_true, "y_true")
+    linear_part = np.where(logits >= 0, (1 - y_true) * logits, -y_true * logits)
+    return apply_reduction(linear_part + np.log1p(np.exp(-np.abs(logits))), reduction)
+
+
+def binary_cross_entropy_with_logits_grad(
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean"
+) -> FloatArray:
+    r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits ``y_pred``.
+
+    .. math::
+
+        \frac{\partial L}{\partial x_i} = \frac{1}{n} \bigl(\sigma(x_i) - y_i\bigr) \quad (\text{"mean"}),
+
+    with :math:`\sigma` evaluated without overflow (so the gradient lies in [-1, 1] / n for every finite
+    logit). Equals torch's autograd gradient of ``torch.nn.functional.binary_cross_entropy_with_logits`` and
+    TensorFlow's of ``keras.losses.BinaryCrossentropy(from_logits=True)``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target probabilities :math:`y_i \in [0, 1]`.
+    y_pred : array_like
+        Logits :math:`x_i`, the same shape as ``y_true``.
+    reduction : str
+        The reduction of the loss being differentiated, ``"mean"`` (default), ``"sum"`` or ``"none"`` (which
+        gives the gradient of the sum).
+
+    Returns
+    -------
+    numpy.ndarray
+        The gradient, the shape and dtype of the loss's inputs.
+
+    Raises
+    ------
+    ValueError
+        As :func:`binary_cross_entropy_with_logits`.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 1e30], reduction="sum"))
+    [-0.5  1. ]
+    """
+    y_true, logits = prepare_finite_pair(y_true, y_pred, reduction)
+    check_probabilities(y_true, "y_true")
+    return (_sigmoid(logits) - y_true) * gradient_scale(logits.size, reduction)

@@ -1,0 +1,247 @@
+r"""Classification metrics: accuracy and calibration (how far the predicted confidence is from the accuracy).
+
+NumPy only; ``viz.reliability_diagram`` draws what ``calibration_bins`` computes.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_float_array, check_finite
+
+__all__ = ["accuracy", "CalibrationBins", "calibration_bins", "expected_calibration_error"]
+
+#: How far the rows of a probability matrix may sum from 1 (float32 softmax outputs are within ~1e-6).
+_ROW_SUM_TOLERANCE = 1e-3
+
+
+def accuracy(labels: ArrayLike, predictions: ArrayLike) -> float:
+    r"""The fraction of samples whose predicted class equals the label.
+
+    .. math::
+
+        \operatorname{accuracy} = \frac{1}{N} \sum_{i=1}^{N} [\hat y_i = y_i], \qquad
+        \hat y_i = \arg\max_c s_{ic} \text{ when scores are given.}
+
+    Equals ``sklearn.metrics.accuracy_score(labels, predictions.argmax(axis=1))`` and Keras's
+    ``SparseCategoricalAccuracy``.
+
+    Parameters
+    ----------
+    labels : array_like
+        The true classes. Shape ``(N,)``.
+    predictions : array_like
+        Predicted classes (integers), or scores, probabilities or logits of each class (the largest wins).
+        Shape ``(N,)`` or ``(N, C)``.
+
+    Returns
+    -------
+    float
+        In :math:`[0, 1]`.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is not a 1-D array of integers, the lengths differ, or ``predictions`` has another
+        shape.
+
+    Examples
+    --------
+    >>> from lossopt_companion.metrics import accuracy
+    >>> accuracy([0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    0.6666666666666666
+    >>> accuracy([0, 1, 1], [0, 1, 1])
+    1.0
+    """
+    true_classes = _check_labels(labels)
+    scores = np.asarray(predictions)
+    if scores.ndim == 2:
+        check_finite(as_float_array(scores, "predictions"), "predictions")
+        predicted = np.argmax(scores, axis=1)
+    elif scores.ndim == 1:
+        predicted = _check_labels(scores, "predictions")
+    else:
+        raise ValueError(f"predictions must have shape (N,) or (N, C), got shape {scores.shape}")
+    if predicted.shape[0] != true_classes.shape[0]:
+        raise ValueError(
+            f"labels and predictions must have the same number of samples, got {true_classes.shape[0]} "
+            f"and {predicted.shape[0]}"
+        )
+    return float(np.mean(predicted == true_classes))
+
+
+@dataclass(frozen=True)
+class CalibrationBins:
+    """Per-bin statistics of a reliability diagram.
+
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        The ``n_bins + 1`` bin edges, ``0, 1/n_bins, ..., 1``.
+    confidence : numpy.ndarray
+        The mean top-class confidence in each bin (NaN for an empty bin).
+    accuracy : numpy.ndarray
+        The fraction of correct predictions in each bin (NaN for an empty bin).
+    counts : numpy.ndarray
+        The number of samples in each bin (integers).
+    """
+
+    edges: NDArray[np.float64]
+    confidence: NDArray[np.float64]
+    accuracy: NDArray[np.float64]
+    counts: NDArray[np.int64]
+
+
+def calibration_bins(probabilities: ArrayLike, labels: ArrayLike, n_bins: int = 10) -> CalibrationBins:
+    r"""Group predictions by their confidence and compare each group's mean confidence with its accuracy.
+
+    The confidence of a prediction is the probability of the predicted (top) class,
+    :math:`\hat p_i = \max_c p_{ic}`, and it is correct when :math:`\arg\max_c p_{ic} = y_i`. Bin :math:`m`
+    (:math:`m = 1, \dots, M`) holds the samples with :math:`\hat p_i \in ((m-1)/M, m/M]` (a confidence of 0
+    joins the first bin), as in Guo et al., "On calibration of modern neural networks", ICML (2017):
+
+    .. math::
+
+        \operatorname{acc}(B_m) = \frac{1}{|B_m|} \sum_{i \in B_m} [\hat y_i = y_i], \qquad
+        \operatorname{conf}(B_m) = \frac{1}{|B_m|} \sum_{i \in B_m} \hat p_i .
+
+    For binary problems, ``probabilities`` may be the probability of class 1, shape ``(N,)``; the predicted
+    class is then 1 when :math:`p_i \ge 0.5` and the confidence :math:`\max(p_i, 1 - p_i)`.
+
+    Parameters
+    ----------
+    probabilities : array_like
+        Predicted class probabilities (rows summing to 1), or the probability of class 1.
+        Shape ``(N, C)`` or ``(N,)``.
+    labels : array_like
+        The true classes, in ``0 .. C-1``. Shape ``(N,)``.
+    n_bins : int, optional
+        :math:`M`, the number of equal-width bins on :math:`[0, 1]`. Default: 10.
+
+    Returns
+    -------
+    CalibrationBins
+        ``edges``, ``confidence``, ``accuracy`` and ``counts`` per bin.
+
+    Raises
+    ------
+    ValueError
+        If a probability lies outside :math:`[0, 1]`, rows do not sum to 1, the labels are not integers in
+        range, the numbers of samples differ, or ``n_bins`` is not an integer >= 1.
+
+    Examples
+    --------
+    >>> from lossopt_companion.metrics import calibration_bins
+    >>> bins = calibration_bins([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], [0, 0, 0], n_bins=2)
+    >>> bins.counts  # no confidence is at most 0.5
+    array([0, 3])
+    >>> bins.accuracy[1], bins.confidence[1]  # 2 of 3 right, mean confidence (0.9 + 0.7 + 0.6) / 3
+    (np.float64(0.6666666666666666), np.float64(0.7333333333333334))
+    """
+    confidence, correct = _top_class(probabilities, labels)
+    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
+    edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
+    # side="left" puts a confidence equal to an edge into the bin that edge closes: bins are (lo, hi].
+    index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    counts = np.bincount(index, minlength=n_bins)
+    confidence_sums = np.bincount(index, weights=confidence, minlength=n_bins)
+    correct_sums = np.bincount(index, weights=correct.astype(np.float64), minlength=n_bins)
+    empty = counts == 0
+    safe_counts = np.where(empty, 1, counts)  # empty bins report NaN below, without a 0/0 warning
+    mean_confidence = np.where(empty, np.nan, confidence_sums / safe_counts)
+    bin_accuracy = np.where(empty, np.nan, correct_sums / safe_counts)
+    return CalibrationBins(edges, mean_confidence, bin_accuracy, counts.astype(np.int64))
+
+
+def expected_calibration_error(probabilities: ArrayLike, labels: ArrayLike, n_bins: int = 10) -> float:
+    r"""The expected calibration error (ECE): the gap between confidence and accuracy, averaged over bins.
+
+    .. math::
+
+        \operatorname{ECE} = \sum_{m=1}^{M} \frac{|B_m|}{N} \,
+            \big| \operatorname{acc}(B_m) - \operatorname{conf}(B_m) \big|
+
+    with the bins of ``calibration_bins`` (Naeini, Cooper and Hauskrecht, AAAI 2015; Guo et al., ICML 2017).
+    It is 0 for a perfectly calibrated model and at most 1.
+
+    Parameters
+    ----------
+    probabilities : array_like
+        Predicted class probabilities (rows summing to 1), or the probability of class 1.
+        Shape ``(N, C)`` or ``(N,)``.
+    labels : array_like
+        The true classes. Shape ``(N,)``.
+    n_bins : int, optional
+        The number of equal-width confidence bins. Default: 10.
+
+    Returns
+    -------
+    float
+        The ECE, in :math:`[0, 1]`.
+
+    Raises
+    ------
+    ValueError
+        As ``calibration_bins``.
+
+    Examples
+    --------
+    >>> from lossopt_companion.metrics import expected_calibration_error
+    >>> probabilities = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6]]
+    >>> # bins (0.4, 0.6]: gap 0.4; (0.6, 0.8]: two samples, gap 0.25; (0.8, 1]: gap 0.1
+    >>> round(expected_calibration_error(probabilities, [0, 1, 1, 1], n_bins=5), 10)
+    0.25
+    """
+    bins = calibration_bins(probabilities, labels, n_bins)
+    filled = bins.counts > 0
+    gaps = np.abs(bins.accuracy[filled] - bins.confidence[filled])
+    return float(np.sum(bins.counts[filled] * gaps) / np.sum(bins.counts))
+
+
+def _check_labels(labels: ArrayLike, name: str = "labels") -> NDArray[np.int64]:
+    array = np.asarray(labels)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of class indices, got shape {array.shape}")
+    if array.dtype.kind == "b":
+        return array.astype(np.int64)
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        return array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer class indices, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def _top_class(probabilities: ArrayLike, labels: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The top-class confidence of every sample and whether the top class is the label."""
+    probs = as_float_array(probabilities, "probabilities").astype(np.float64)
+    true_classes = _check_labels(labels)
+    if probs.ndim not in (1, 2) or probs.shape[0] != true_classes.shape[0]:
+        raise ValueError(
+            f"probabilities must have shape (N, C) or (N,) with N = len(labels) = {true_classes.shape[0]}, "
+            f"got shape {probs.shape}"
+        )
+    check_finite(probs, "probabilities")
+    if np.any((probs < 0) | (probs > 1)):
+        raise ValueError(
+            f"probabilities must lie in [0, 1], got values from {probs.min():g} to {probs.max():g} "
+            "(pass probabilities, not logits: apply a softmax or sigmoid first)"
+        )
+    n_classes = 2 if probs.ndim == 1 else probs.shape[1]
+    if np.any((true_classes < 0) | (true_classes >= n_classes)):
+        raise ValueError(
+            f"labels must lie in 0 .. {n_classes - 1}, got values from {true_classes.min()} "
+            f"to {true_classes.max()}"
+        )
+    if probs.ndim == 1:
+        predicted = (probs >= 0.5).astype(np.int64)
+        return np.maximum(probs, 1.0 - probs), predicted == true_classes
+    row_sums = probs.sum(axis=1)
+    if np.any(np.abs(row_sums - 1.0) > _ROW_SUM_TOLERANCE):
+        worst = row_sums[np.argmax(np.abs(row_sums - 1.0))]
+        raise ValueError(f"each row of probabilities must sum to 1, got a row summing to {worst:g}")
+    return probs.max(axis=1), np.argmax(probs, axis=1) == true_classes

@@ -1,0 +1,96 @@
+"""The house style of the book's figures, applied inside each plotting function, never globally."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from cycler import cycler
+from numpy.typing import ArrayLike, NDArray
+
+#: Okabe and Ito's palette ("Color Universal Design", 2008), distinguishable with every common colour-vision
+#: deficiency, in the order lines get them. Yellow and black come last: yellow is faint on white.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+
+#: The rcParams every figure of the package is drawn with (see ``style_context``).
+STYLE: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=PALETTE),
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": "medium",
+    "axes.titleweight": "bold",
+    "axes.labelsize": "medium",
+    "grid.alpha": 0.35,
+    "grid.linewidth": 0.6,
+    "font.size": 10.0,
+    "legend.frameon": False,
+    "legend.fontsize": "small",
+    "lines.linewidth": 1.8,
+    "lines.markersize": 4.0,
+    "image.cmap": "viridis",
+    "figure.dpi": 100.0,
+    "figure.facecolor": "white",
+}
+
+
+@contextlib.contextmanager
+def style_context() -> Iterator[None]:
+    """Apply the package's figure style (``STYLE``) in a ``with`` block, leaving the global rcParams alone.
+
+    Use it for a figure drawn by hand in a notebook so that it matches the package's figures.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from lossopt_companion.viz import style_context
+    >>> with style_context():
+    ...     fig, ax = plt.subplots()
+    ...     _ = ax.plot([0, 1], [1, 0])
+    >>> plt.close(fig)
+    """
+    with mpl.rc_context(STYLE):
+        yield
+
+
+def _color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def _check_interval(interval: Any, name: str) -> tuple[float, float]:
+    """A plotting range (lo, hi) of finite numbers with lo < hi."""
+    try:
+        low, high = (float(v) for v in interval)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {interval!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be a pair (low, high) of finite numbers, low < high, got {interval!r}")
+    return low, high
+
+
+def _check_points(points: ArrayLike, name: str, *, min_rows: int = 1) -> NDArray[np.float64]:
+    """An array of shape (k, 2) of finite numbers, k >= min_rows."""
+    try:
+        array = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of shape (k, 2) of numbers") from None
+    if array.ndim != 2 or array.shape[1] != 2 or array.shape[0] < min_rows:
+        raise ValueError(f"{name} must have shape (k, 2) with k >= {min_rows}, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got NaN or infinite coordinates")
+    return array
+

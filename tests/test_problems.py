@@ -1,0 +1,230 @@
+"""Tests of lossopt_companion.problems: derivatives against central differences and SciPy, the documented
+minima, the quadratic's condition number, batches, dtypes and validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+from lossopt_companion.problems import (
+    Beale,
+    Himmelblau,
+    IllConditionedQuadratic,
+    NonConvex1D,
+    Problem,
+    Rosenbrock,
+)
+
+PROBLEMS = {
+    "rosenbrock-2": Rosenbrock(),
+    "rosenbrock-5": Rosenbrock(5),
+    "rosenbrock-3-a0": Rosenbrock(3, a=0.0),
+    "rosenbrock-2-a1.5-b20": Rosenbrock(2, a=1.5, b=20.0),
+    "quadratic-100": IllConditionedQuadratic(100.0),
+    "quadratic-1e3-dim5-shifted": IllConditionedQuadratic(1e3, dim=5, minimizer=[1.0, -2.0, 0.5, 0.0, 3.0]),
+    "beale": Beale(),
+    "himmelblau": Himmelblau(),
+    "nonconvex-1d": NonConvex1D(),
+}
+
+
+def _random_points(problem: Problem, rng: np.random.Generator, count: int) -> np.ndarray:
+    low, high = np.array(problem.bounds).T
+    return rng.uniform(low, high, size=(count, problem.dim))
+
+
+def _central_gradient(function, x: np.ndarray, step: float) -> np.ndarray:
+    """d f / d x_i by (f(x + h e_i) - f(x - h e_i)) / 2h, for every coordinate; f may be vector-valued."""
+    columns = []
+    for i in range(x.size):
+        offset = np.zeros_like(x)
+        offset[i] = step
+        columns.append((np.asarray(function(x + offset)) - np.asarray(function(x - offset))) / (2 * step))
+    return np.stack(columns, axis=-1)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_gradient_matches_central_differences(name: str, rng: np.random.Generator) -> None:
+    problem = PROBLEMS[name]
+    for x in _random_points(problem, rng, 10):
+        numerical = _central_gradient(problem.value, x, 1e-6)
+        scale = max(1.0, float(np.abs(numerical).max()))
+        np.testing.assert_allclose(problem.gradient(x), numerical, rtol=1e-6, atol=1e-6 * scale)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_hessian_matches_central_differences_of_the_gradient(name: str, rng: np.random.Generator) -> None:
+    problem = PROBLEMS[name]
+    for x in _random_points(problem, rng, 10):
+        numerical = _central_gradient(problem.gradient, x, 1e-6)
+        hessian = problem.hessian(x)
+        scale = max(1.0, float(np.abs(numerical).max()))
+        np.testing.assert_allclose(hessian, numerical, rtol=1e-6, atol=1e-6 * scale)
+        np.testing.assert_array_equal(hessian, hessian.T)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10])
+def test_rosenbrock_agrees_with_scipy(n: int, rng: np.random.Generator) -> None:
+    problem = Rosenbrock(n)
+    for x in rng.uniform(-2, 2, size=(5, n)):
+        assert problem.value(x) == pytest.approx(scipy.optimize.rosen(x), rel=1e-14)
+        np.testing.assert_allclose(problem.gradient(x), scipy.optimize.rosen_der(x), rtol=1e-13, atol=1e-12)
+        np.testing.assert_allclose(problem.hessian(x), scipy.optimize.rosen_hess(x), rtol=1e-13, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_known_minimizers_are_strict_minima_with_the_documented_value(name: str) -> None:
+    problem = PROBLEMS[name]
+    assert problem.minimizers.ndim == 2 and problem.minimizers.shape[1] == problem.dim
+    for point in problem.minimizers:
+        assert problem.value(point) == pytest.approx(problem.minimum_value, abs=1e-12)
+        np.testing.assert_allclose(problem.gradient(point), 0.0, atol=1e-12)
+        assert np.linalg.eigvalsh(problem.hessian(point)).min() > 0  # second-order sufficient condition
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_no_sampled_point_is_below_the_minimum(name: str, rng: np.random.Generator) -> None:
+    problem = PROBLEMS[name]
+    values = problem.value(_random_points(problem, rng, 20_000))
+    assert values.min() >= problem.minimum_value - 1e-12
+
+
+def test_published_values() -> None:
+    # Moré, Garbow & Hillstrom (1981): f = 24.2 at the standard start; the other values by hand.
+    assert Rosenbrock().value(Rosenbrock().x0) == pytest.approx(24.2, rel=1e-14)
+    assert Rosenbrock(2, a=2.0).minimizers.tolist() == [[2.0, 4.0]]
+    assert Rosenbrock(4).minimizers.tolist() == [[1.0] * 4]
+    # (1.5 - 1 + 1)^2 + (2.25 - 1 + 1)^2 + (2.625 - 1 + 1)^2
+    assert Beale().value([1.0, 1.0]) == pytest.approx(1.5**2 + 2.25**2 + 2.625**2, rel=1e-15)
+    assert Himmelblau().value([0.0, 0.0]) == 11.0**2 + 7.0**2
+    # Himmelblau (1972), to the six decimals usually quoted.
+    published = [[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848127]]
+    np.testing.assert_allclose(Himmelblau().minimizers, published, atol=1e-6)
+
+
+def test_himmelblau_minimizers_solve_both_squares() -> None:
+    x, y = Himmelblau().minimizers.T
+    np.testing.assert_allclose(x**2 + y - 11, 0.0, atol=1e-13)
+    np.testing.assert_allclose(x + y**2 - 7, 0.0, atol=1e-13)
+    assert len({tuple(np.round(p, 6)) for p in Himmelblau().minimizers}) == 4
+
+
+@pytest.mark.parametrize("dim", [2, 3, 10])
+@pytest.mark.parametrize("kappa", [1.0, 10.0, 1e4])
+def test_quadratic_has_the_requested_condition_number(
+    dim: int, kappa: float, rng: np.random.Generator
+) -> None:
+    problem = IllConditionedQuadratic(kappa, dim)
+    hessian = problem.hessian(rng.normal(size=dim))
+    assert np.linalg.cond(hessian) == pytest.approx(kappa, rel=1e-10)
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian)
+    np.testing.assert_allclose(eigenvalues, np.geomspace(1.0, kappa, dim), rtol=1e-10)
+    if kappa > 1:  # the flat direction (curvature 1) is the diagonal: the valley is not axis-aligned
+        np.testing.assert_allclose(np.abs(eigenvectors[:, 0]), np.full(dim, dim**-0.5), atol=1e-12)
+
+
+def test_quadratic_closed_form(rng: np.random.Generator) -> None:
+    center = np.array([0.5, -1.0, 2.0])
+    problem = IllConditionedQuadratic(50.0, dim=3, minimizer=center)
+    x = rng.normal(size=3)
+    matrix = problem.hessian(x)
+    assert problem.value(x) == pytest.approx(0.5 * (x - center) @ matrix @ (x - center), rel=1e-14)
+    np.testing.assert_allclose(problem.gradient(x), matrix @ (x - center), rtol=1e-14)
+    np.testing.assert_allclose(problem.minimizers, [center])
+    assert problem.bounds[0] == (-1.5, 2.5)
+
+
+def test_nonconvex_1d_stationary_points_are_as_documented() -> None:
+    problem = NonConvex1D()
+    for point, value, curvature in ((-2.0, -8 / 3, 6.0), (0.0, 0.0, -2.0), (1.0, -5 / 12, 3.0)):
+        assert problem.gradient([point])[0] == 0.0
+        assert problem.value([point]) == pytest.approx(value, rel=1e-15, abs=1e-15)
+        assert problem.hessian([point])[0, 0] == pytest.approx(curvature)
+    assert problem.minimizers.tolist() == [[-2.0]]
+    assert problem.local_minimizer.tolist() == [[1.0]] and problem.barrier_point.tolist() == [[0.0]]
+    assert problem.local_minimum_value == pytest.approx(-5 / 12)
+    assert problem.barrier_height == pytest.approx(5 / 12)
+    grid = np.linspace(*problem.bounds[0], 6001)[:, None]
+    values = problem.value(grid)
+    assert grid[np.argmin(values), 0] == pytest.approx(-2.0)
+    right = grid[:, 0] > 0  # right of the barrier the lowest point is the local minimum
+    assert grid[right][np.argmin(values[right]), 0] == pytest.approx(1.0)
+    assert values[right].min() > values.min()
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_batches_equal_pointwise_evaluation(name: str, rng: np.random.Generator) -> None:
+    problem = PROBLEMS[name]
+    batch = _random_points(problem, rng, 12).reshape(3, 4, problem.dim)
+    values, gradients, hessians = problem.value(batch), problem.gradient(batch), problem.hessian(batch)
+    assert values.shape == (3, 4) and gradients.shape == batch.shape
+    assert hessians.shape == (3, 4, problem.dim, problem.dim)
+    for index in np.ndindex(3, 4):
+        assert values[index] == pytest.approx(problem.value(batch[index]), rel=1e-13, abs=1e-13)
+        np.testing.assert_allclose(gradients[index], problem.gradient(batch[index]), rtol=1e-13, atol=1e-12)
+        np.testing.assert_allclose(hessians[index], problem.hessian(batch[index]), rtol=1e-13, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_call_returns_value_and_gradient(name: str) -> None:
+    problem = PROBLEMS[name]
+    value, gradient = problem(problem.x0)
+    assert np.ndim(value) == 0 and value == problem.value(problem.x0)
+    np.testing.assert_array_equal(gradient, problem.gradient(problem.x0))
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_float32_in_float32_out(name: str) -> None:
+    problem = PROBLEMS[name]
+    x = problem.x0.astype(np.float32)
+    assert problem.value(x).dtype == np.float32
+    assert problem.gradient(x).dtype == np.float32
+    assert problem.hessian(x).dtype == np.float32
+    assert problem.value(problem.x0).dtype == np.float64
+
+
+def test_known_points_are_read_only() -> None:
+    problem = Rosenbrock()
+    with pytest.raises(ValueError):
+        problem.minimizers[0, 0] = 5.0
+    with pytest.raises(ValueError):
+        problem.x0[0] = 5.0
+
+
+@pytest.mark.parametrize(
+    "x", [[1.0, 2.0, 3.0], 1.0, [[1.0], [2.0]], [np.nan, 1.0], [np.inf, 0.0], ["a", "b"]], ids=str
+)
+def test_bad_points_raise(x: object) -> None:
+    with pytest.raises(ValueError, match="x"):
+        Rosenbrock().value(x)
+    with pytest.raises(ValueError, match="x"):
+        Himmelblau().gradient(x)
+    with pytest.raises(ValueError, match="x"):
+        Beale().hessian(x)
+
+
+def test_one_dimensional_points_need_a_trailing_axis() -> None:
+    with pytest.raises(ValueError, match=r"x must have shape \(1,\)"):
+        NonConvex1D().value(np.linspace(-1, 1, 5))
+    assert NonConvex1D().value(np.linspace(-1, 1, 5)[:, None]).shape == (5,)
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: Rosenbrock(1), "n"),
+        (lambda: Rosenbrock(2.0), "n"),
+        (lambda: Rosenbrock(3, a=2.0), "a"),
+        (lambda: Rosenbrock(2, a=np.nan), "a"),
+        (lambda: Rosenbrock(2, b=0.0), "b"),
+        (lambda: IllConditionedQuadratic(0.5), "condition_number"),
+        (lambda: IllConditionedQuadratic(np.inf), "condition_number"),
+        (lambda: IllConditionedQuadratic(10.0, dim=1), "dim"),
+        (lambda: IllConditionedQuadratic(10.0, dim=3, minimizer=[0.0, 0.0]), "minimizer"),
+        (lambda: IllConditionedQuadratic(10.0, minimizer=[0.0, np.nan]), "minimizer"),
+    ],
+)
+def test_bad_construction_raises(factory, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        factory()
