@@ -9,7 +9,6 @@ STAMP  := $(VENV)/.installed
 # warnings-as-errors build. Every process started from here (pytest, nbmake kernels, jupyter-book) inherits this.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: help setup book test bench clean
 

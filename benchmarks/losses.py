@@ -13,15 +13,15 @@ Rows:
 What is compared:
 
 - "value": ``losses.cross_entropy`` / ``losses.mse`` against ``torch.nn.functional.cross_entropy`` /
-``mse_loss``
-  (a forward pass, no autograd graph) and TensorFlow's ``sparse_softmax_cross_entropy_with_logits`` /
-  ``reduce_mean(square(...))``;
+  ``mse_loss`` (a forward pass, no autograd graph) and TensorFlow's
+  ``sparse_softmax_cross_entropy_with_logits`` / ``reduce_mean(square(...))``;
 - "gradient": ``losses.cross_entropy_grad`` / ``losses.mse_grad`` (the gradient only) against torch's forward
   plus backward (``torch.autograd.grad`` of the loss: the cost of getting the gradient in torch) and
   TensorFlow's ``GradientTape`` (forward plus gradient).
 
 Each timing is the median of --repeats runs after one warm-up run; the ratio is companion / torch (below 1
-means the companion is faster). Every result is checked against torch's before timing.
+means the companion is faster). Every result is checked against torch's before timing, and the companion's
+threaded result against its single-threaded one (they must be equal bit for bit).
 """
 
 from __future__ import annotations
@@ -188,6 +188,9 @@ def main() -> None:
             }
             with serial_companion():
                 single_thread = median_milliseconds(implementations["companion"], arguments.repeats)
+                serial_result = to_numpy(implementations["companion"]())
+            if not np.array_equal(serial_result, to_numpy(implementations["companion"]())):
+                raise SystemExit(f"{loss_name} {kind}: the threaded result differs from the serial one")
             row = (timings["companion"], single_thread, timings["torch"], timings["tensorflow"])
             ratio = timings["companion"] / timings["torch"]
             cells = "".join(f"{value:>16.1f}" for value in row)
@@ -197,12 +200,15 @@ def main() -> None:
 @contextlib.contextmanager
 def serial_companion() -> Iterator[None]:
     """Run the companion's losses in the calling thread only (its thread pool unused)."""
-    saved = _parallel.PARALLEL_MIN_BYTES
-    _parallel.PARALLEL_MIN_BYTES = sys.maxsize
+    names = ("MEMORY_BOUND_PARALLEL_MIN_BYTES", "COMPUTE_BOUND_PARALLEL_MIN_BYTES")
+    saved = {name: getattr(_parallel, name) for name in names}
+    for name in names:
+        setattr(_parallel, name, sys.maxsize)
     try:
         yield
     finally:
-        _parallel.PARALLEL_MIN_BYTES = saved
+        for name, value in saved.items():
+            setattr(_parallel, name, value)
 
 
 if __name__ == "__main__":

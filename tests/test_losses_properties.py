@@ -308,7 +308,8 @@ def test_non_contiguous_inputs(rng: np.random.Generator) -> None:
 def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of a few hundred bytes and threads from byte 0: small inputs take the large-input path."""
     monkeypatch.setattr(_parallel, "BLOCK_BYTES", 256)
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(_parallel, "MEMORY_BOUND_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(_parallel, "COMPUTE_BOUND_PARALLEL_MIN_BYTES", 0)
 
 
 def _fast_paths(rng: np.random.Generator, dtype: type) -> dict[str, Callable[[], Any]]:
@@ -377,7 +378,7 @@ def test_a_worker_exception_reaches_the_caller(tiny_blocks: None) -> None:
             raise RuntimeError("from a worker")
 
     with pytest.raises(RuntimeError, match="from a worker"):
-        _parallel.run_blocks(failing, 10, 10_000)
+        _parallel.run_blocks(failing, 10, 10_000, compute_bound=True)
 
 
 # ------------------------------------------------------------------------------------------------------------

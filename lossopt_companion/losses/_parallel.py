@@ -29,8 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 #: about 2x slower.
 BLOCK_BYTES = 1024 * 1024
 
-#: Below this many bytes of input the hand-off to threads (tens of microseconds) costs more than it saves.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+#: Below these sizes of input, handing blocks to threads costs more than it saves. A loss with a few cheap
+#: operations per element (MSE) is limited by memory bandwidth, and a second thread paid off only from about
+#: 16 MB of input in measurements on the machine above; one with an exponential per element (cross-entropy) is
+#: limited by arithmetic, and a second thread paid off from two blocks on.
+MEMORY_BOUND_PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+COMPUTE_BOUND_PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
 #: Chunks of blocks handed out per worker, for load balancing on a shared machine.
 CHUNKS_PER_WORKER = 4
@@ -76,17 +80,20 @@ def items_per_block(item_bytes: int) -> int:
     return max(1, BLOCK_BYTES // item_bytes)
 
 
-def run_blocks(process_blocks: Callable[[int, int], None], n_blocks: int, total_bytes: int) -> None:
-    """Call ``process_blocks(first, stop)`` on consecutive ranges of blocks that together cover
-    ``range(n_blocks)``.
+def run_blocks(
+    process_blocks: Callable[[int, int], None], n_blocks: int, total_bytes: int, *, compute_bound: bool
+) -> None:
+    """Call ``process_blocks(first, stop)`` on consecutive ranges of blocks covering ``range(n_blocks)``.
 
     ``process_blocks`` handles blocks ``first, ..., stop - 1`` and writes each block's results to that block's
-    own slot, allocating its scratch space once per call. The ranges run on the thread pool when the input is
-    large enough and the machine has more than one core, in the calling thread otherwise. An exception raised
-    in a worker is re-raised here.
+    own slot, allocating its scratch space once per call. The ranges run on the thread pool when the machine
+    has more than one core and the input is large enough (``total_bytes``, against the threshold for
+    ``compute_bound`` or memory-bound work), in the calling thread otherwise. An exception raised in a worker
+    is re-raised here.
     """
     workers = worker_count()
-    if workers == 1 or n_blocks < 2 or total_bytes < PARALLEL_MIN_BYTES:
+    min_bytes = COMPUTE_BOUND_PARALLEL_MIN_BYTES if compute_bound else MEMORY_BOUND_PARALLEL_MIN_BYTES
+    if workers == 1 or n_blocks < 2 or total_bytes < min_bytes:
         process_blocks(0, n_blocks)
         return
     n_chunks = min(n_blocks, CHUNKS_PER_WORKER * workers)

@@ -116,7 +116,7 @@ def _per_sample_losses(
                 np.exp(shifted, out=shifted)
                 np.add.reduce(shifted, axis=1, out=sum_exp[rows])
 
-    _parallel.run_blocks(process_blocks, n_blocks, logits.nbytes)
+    _parallel.run_blocks(process_blocks, n_blocks, logits.nbytes, compute_bound=True)
     all_finite = bool(np.isfinite(row_min).all() and np.isfinite(row_max).all())
     # The loss of a row, sum_c t_c (lse - x_c) = sum(t) log(sum_exp) - sum_c t_c (x_c - m): two non-negative
     # terms, so no cancellation (see the module's notes).
@@ -177,7 +177,7 @@ def _gradient(
                 else:
                     out -= true_class_target * probabilities[rows]
 
-    _parallel.run_blocks(process_blocks, n_blocks, logits.nbytes)
+    _parallel.run_blocks(process_blocks, n_blocks, logits.nbytes, compute_bound=True)
     return gradient, bool(np.isfinite(row_min).all() and np.isfinite(row_max).all())
 
 

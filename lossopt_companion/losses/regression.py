@@ -47,7 +47,7 @@ def _sum_of_squared_differences(y_true: FloatArray, y_pred: FloatArray) -> np.fl
                 np.multiply(difference, difference, out=difference)
                 block_sums[block] = np.add.reduce(difference)
 
-    _parallel.run_blocks(process_blocks, n_blocks, 2 * pred_flat.nbytes)
+    _parallel.run_blocks(process_blocks, n_blocks, 2 * pred_flat.nbytes, compute_bound=False)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.add.reduce(block_sums)
 
@@ -77,7 +77,7 @@ def _scaled_differences(y_true: FloatArray, y_pred: FloatArray, scale: float) ->
                 np.multiply(out, scale, out=out)
                 block_is_finite[block] = np.isfinite(np.add.reduce(out))
 
-    _parallel.run_blocks(process_blocks, n_blocks, 2 * pred_flat.nbytes)
+    _parallel.run_blocks(process_blocks, n_blocks, 2 * pred_flat.nbytes, compute_bound=False)
     return gradient, bool(block_is_finite.all())
 
 
