@@ -288,3 +288,43 @@ def test_adagrad_matches_keras_when_epsilon_is_zero() -> None:
     )
     ours = run_ours(lambda p: optim.Adagrad(p, lr=lr, initial_accumulator_value=0.125, eps=0.0), STEPS)
     assert max_relative_difference(ours, keras_run).max() < RTOL
+
+
+@pytest.mark.parametrize(
+    ("keras_factory", "ours_factory"),
+    [
+        (
+            lambda wd: keras.optimizers.RMSprop(learning_rate=2.0**-7, rho=0.875, epsilon=0.0, weight_decay=wd),
+            lambda p, wd: optim.RMSprop(p, lr=2.0**-7, alpha=0.875, eps=0.0, weight_decay=wd),
+        ),
+        (
+            lambda wd: keras.optimizers.Adagrad(
+                learning_rate=2.0**-4, initial_accumulator_value=0.125, epsilon=0.0, weight_decay=wd
+            ),
+            lambda p, wd: optim.Adagrad(p, lr=2.0**-4, initial_accumulator_value=0.125, eps=0.0, weight_decay=wd),
+        ),
+    ],
+    ids=["RMSprop", "Adagrad"],
+)
+def test_keras_weight_decay_is_decoupled_in_every_optimizer(keras_factory, ours_factory) -> None:
+    r"""Keras applies ``weight_decay`` in its base optimizer, before any update rule: decoupled everywhere.
+
+    Keras: :math:`g_t = \nabla f(\theta_{t-1})`, :math:`\theta \leftarrow \theta - \theta\lambda\gamma`, then the
+    update with :math:`g_t`. Reproduced by ours without weight decay after shrinking the parameters by
+    :math:`1 - \gamma\lambda` by hand; ours with ``weight_decay=λ`` (L2, :math:`g_t + \lambda\theta_{t-1}` through
+    the adaptive denominator) differs.
+    """
+    wd = 0.25
+    keras_run = run_keras(keras_factory(wd), STEPS)
+    params, grads = make_problem()
+    optimizer = ours_factory(params, 0.0)
+    decoupled = []
+    for step in range(1, STEPS + 1):
+        gradient = grads(params, step)
+        for p in params:
+            p -= p * wd * optimizer.lr
+        optimizer.step(gradient)
+        decoupled.append([p.copy() for p in params])
+    assert max_relative_difference(decoupled, keras_run).max() < RTOL
+    l2 = run_ours(lambda p: ours_factory(p, wd), STEPS)
+    assert max_relative_difference(l2, keras_run).max() > 1e-3

@@ -33,7 +33,8 @@ class Adagrad(Optimizer):
     added after the root). ``keras.optimizers.Adagrad`` puts :math:`\epsilon` inside the root,
     :math:`\theta_t = \theta_{t-1} - \gamma g_t / \sqrt{s_t + \epsilon}`, has no learning-rate decay, and defaults to
     :math:`\tau = 0.1`, :math:`\epsilon = 10^{-7}`, :math:`\gamma = 10^{-3}`; with :math:`\epsilon = 0`,
-    :math:`\eta = 0` and the same :math:`\tau` the two agree.
+    :math:`\eta = 0` and the same :math:`\tau` the two agree. Keras's ``weight_decay`` is decoupled,
+    :math:`\theta \leftarrow \theta - \gamma\lambda\theta` before the update, not the L2 term above.
 
     Parameters
     ----------

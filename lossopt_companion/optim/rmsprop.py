@@ -43,7 +43,8 @@ class RMSprop(Optimizer):
     inside its momentum, :math:`b_t = \mu b_{t-1} + \gamma g_t / \sqrt{\cdot}`, and defaults to :math:`\alpha`
     (``rho``) :math:`= 0.9` and :math:`\epsilon = 10^{-7}`. With :math:`\epsilon = 0` and a constant learning rate
     the two give the same parameters; otherwise Keras's :math:`\epsilon` matters where :math:`v_t` is of order
-    :math:`\epsilon` (torch's where :math:`\sqrt{v_t}` is).
+    :math:`\epsilon` (torch's where :math:`\sqrt{v_t}` is). Keras's ``weight_decay`` is decoupled,
+    :math:`\theta \leftarrow \theta - \gamma\lambda\theta` before the update, not the L2 term above.
 
     Parameters
     ----------
