@@ -70,6 +70,19 @@ def check_positive(value: float, name: str, *, allow_zero: bool = False) -> floa
     return number
 
 
+def check_int(value: Any, name: str, *, minimum: int = 1, unit: str = "") -> int:
+    """Return ``value`` as an ``int`` if it is an integer ``>= minimum`` (``bool`` is not an integer here).
+
+    Raises ``ValueError`` naming ``name``: "must be a positive integer" for ``minimum=1``, "a non-negative
+    integer" for 0, "an integer >= minimum" otherwise, followed by ``unit`` in parentheses when given.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        expected = {1: "a positive integer", 0: "a non-negative integer"}.get(minimum, f"an integer >= {minimum}")
+        suffix = f" ({unit})" if unit else ""
+        raise ValueError(f"{name} must be {expected}{suffix}, got {value!r}")
+    return int(value)
+
+
 def check_in_range(
     value: float, name: str, low: float, high: float, *, low_inclusive: bool = True, high_inclusive: bool = False
 ) -> float:

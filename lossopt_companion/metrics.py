@@ -5,13 +5,12 @@ NumPy only; ``viz.reliability_diagram`` draws what ``calibration_bins`` computes
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, check_finite
+from ._validation import as_float_array, check_finite, check_int
 
 __all__ = ["accuracy", "CalibrationBins", "calibration_bins", "expected_calibration_error"]
 
@@ -143,9 +142,7 @@ def calibration_bins(probabilities: ArrayLike, labels: ArrayLike, n_bins: int = 
     (np.float64(0.6666666666666666), np.float64(0.7333333333333334))
     """
     confidence, correct = _top_class(probabilities, labels)
-    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 1:
-        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
-    edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
+    edges = np.linspace(0.0, 1.0, check_int(n_bins, "n_bins") + 1)
     # side="left" puts a confidence equal to an edge into the bin that edge closes: bins are (lo, hi].
     index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
     counts = np.bincount(index, minlength=n_bins)

@@ -40,7 +40,7 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, check_positive, result_dtype
+from ._validation import as_float_array, check_int, check_positive, result_dtype
 
 Params = Union[ArrayLike, Sequence[ArrayLike]]
 
@@ -276,8 +276,7 @@ class EarlyStopping:
     ) -> None:
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"monitor must be a non-empty string such as 'val_loss', got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+        check_int(patience, "patience", minimum=0)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.monitor = monitor

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_in_range, check_positive
+from .._validation import check_in_range, check_int, check_positive
 
 __all__ = ["LowRankRatings", "make_linear_with_outliers", "make_low_rank_ratings"]
 
@@ -72,7 +71,7 @@ def make_linear_with_outliers(
     >>> x.shape, y.shape, int(is_outlier.sum())
     ((200,), (200,), 20)
     """
-    n_samples = _check_count(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     check_positive(noise, "noise", allow_zero=True)
     check_positive(outlier_scale, "outlier_scale", allow_zero=True)
     check_in_range(outlier_fraction, "outlier_fraction", 0.0, 0.5, high_inclusive=True)
@@ -177,8 +176,8 @@ def make_low_rank_ratings(
     >>> ratings.shape, data.test[2].shape, data.user_factors.shape, int(data.train_outliers.sum())
     ((1280,), (320,), (100, 3), 64)
     """
-    n_users, n_items = _check_count(n_users, "n_users"), _check_count(n_items, "n_items")
-    rank = _check_count(rank, "rank")
+    n_users, n_items = check_int(n_users, "n_users"), check_int(n_items, "n_items")
+    rank = check_int(rank, "rank")
     check_positive(noise, "noise", allow_zero=True)
     check_positive(outlier_scale, "outlier_scale", allow_zero=True)
     check_in_range(outlier_fraction, "outlier_fraction", 0.0, 1.0)
@@ -215,9 +214,3 @@ def make_low_rank_ratings(
         item_factors=item_factors,
         train_outliers=train_outliers,
     )
-
-
-def _check_count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -68,12 +68,6 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     return checked
 
 
-def _check_size(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     try:
         sizes = tuple(int(size) for size in layer_sizes)

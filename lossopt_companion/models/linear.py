@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from .._validation import check_int
 from ._base import DenseNetwork
-from ._checks import _check_size
 
 __all__ = ["LinearRegression", "LogisticRegression", "SoftmaxRegression"]
 
@@ -69,7 +69,7 @@ class LinearRegression(DenseNetwork):
         dtype: DTypeLike = np.float64,
     ):
         super().__init__(
-            [_check_size(n_features, "n_features"), _check_size(n_outputs, "n_outputs")], seed=seed, dtype=dtype
+            [check_int(n_features, "n_features"), check_int(n_outputs, "n_outputs")], seed=seed, dtype=dtype
         )
 
 
@@ -116,7 +116,7 @@ class LogisticRegression(DenseNetwork):
     task = "binary"
 
     def __init__(self, n_features: int, *, seed: int | np.random.Generator = 0, dtype: DTypeLike = np.float64):
-        super().__init__([_check_size(n_features, "n_features"), 1], seed=seed, dtype=dtype)
+        super().__init__([check_int(n_features, "n_features"), 1], seed=seed, dtype=dtype)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.floating]:
         r"""Return :math:`P(y = 1 \mid x) = \sigma(z)`, shape (n_samples,), computed without overflow.
@@ -192,9 +192,9 @@ class SoftmaxRegression(DenseNetwork):
         seed: int | np.random.Generator = 0,
         dtype: DTypeLike = np.float64,
     ):
-        if _check_size(n_classes, "n_classes") < 2:
+        if check_int(n_classes, "n_classes") < 2:
             raise ValueError(f"n_classes must be at least 2, got {n_classes!r}")
-        super().__init__([_check_size(n_features, "n_features"), n_classes], seed=seed, dtype=dtype)
+        super().__init__([check_int(n_features, "n_features"), n_classes], seed=seed, dtype=dtype)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[Any]:
         r"""Return the class probabilities :math:`\mathrm{softmax}(Z)`, shape (n_samples, n_classes).

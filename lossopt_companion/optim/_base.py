@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_array_list, check_positive
+from .._validation import check_array_list, check_int, check_positive
 from . import _threads
 
 #: Bytes of one array in one block. Adam's update makes 13 passes over about six arrays of a block (parameter,
@@ -356,8 +356,7 @@ class Optimizer:
             detail = ", ".join(f"{key}={saved!r} saved vs {own!r} here" for key, (own, saved) in differences.items())
             raise ValueError(f"state_dict['hyperparameters'] do not match this {name}: {detail}")
         step = state_dict["step"]
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-            raise ValueError(f"state_dict['step'] must be a non-negative integer, got {step!r}")
+        check_int(step, "state_dict['step']", minimum=0)
         saved_state = state_dict["state"]
         if not isinstance(saved_state, Sequence) or len(saved_state) != len(self.state):
             count = len(saved_state) if isinstance(saved_state, Sequence) else type(saved_state).__name__

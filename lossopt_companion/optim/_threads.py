@@ -6,7 +6,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
-import numpy as np
+from .._validation import check_int
 
 # The updates are limited by memory bandwidth, which a few cores saturate: more than 4 threads gain nothing.
 _available_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -38,9 +38,7 @@ def set_num_threads(num_threads: int) -> None:
     >>> optim.set_num_threads(previous)
     """
     global _num_threads
-    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
-        raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
-    _num_threads = int(num_threads)
+    _num_threads = check_int(num_threads, "num_threads")
 
 
 def get_num_threads() -> int:

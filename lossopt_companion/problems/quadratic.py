@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_finite
+from .._validation import as_float_array, check_finite, check_int
 from ._base import Problem, _frozen
 
 
@@ -76,9 +74,7 @@ class IllConditionedQuadratic(Problem):
             raise ValueError(message) from None
         if not (np.isfinite(kappa) and kappa >= 1.0):
             raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number!r}")
-        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or dim < 2:
-            raise ValueError(f"dim must be an integer >= 2, got {dim!r}")
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", minimum=2)
         self.condition_number = kappa
         if minimizer is None:
             center = np.zeros(self.dim)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from ._base import Problem, _frozen
 
 
@@ -65,8 +63,7 @@ class Rosenbrock(Problem):
     """
 
     def __init__(self, n: int = 2, a: float = 1.0, b: float = 100.0) -> None:
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 2:
-            raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        check_int(n, "n", minimum=2)
         try:
             a = float(a)
         except (TypeError, ValueError):

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .._validation import check_positive
-
-
-def check_positive_int(value: Any, name: str) -> int:
-    """Return ``value`` as an int if it is a positive integer; raise ``ValueError`` naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+from .._validation import check_int, check_positive
 
 
 def check_milestones(milestones: Any, name: str = "milestones") -> list[int]:
     """Return ``milestones`` as a list of strictly increasing positive integers; raise ``ValueError`` otherwise."""
     if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
         raise ValueError(f"{name} must be a list of increasing positive integers, got {milestones!r}")
-    values = [check_positive_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
+    values = [check_int(m, f"{name}[{i}]") for i, m in enumerate(milestones)]
     if any(later <= earlier for earlier, later in zip(values, values[1:])):
         raise ValueError(f"{name} must be strictly increasing, got {values}")
     return values

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._validation import check_positive
-from ._base import LRScheduler, check_positive_int
+from .._validation import check_int, check_positive
+from ._base import LRScheduler
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -70,7 +70,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 (torch's name)
-        self.T_max = check_positive_int(T_max, "T_max")
+        self.T_max = check_int(T_max, "T_max")
         self.eta_min = check_positive(eta_min, "eta_min", allow_zero=True)
         super().__init__(optimizer)
 

@@ -6,7 +6,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from ._base import LRScheduler, check_factor, check_milestones, check_positive_int
+from .._validation import check_int
+from ._base import LRScheduler, check_factor, check_milestones
 
 
 class StepLR(LRScheduler):
@@ -49,7 +50,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = check_positive_int(step_size, "step_size")
+        self.step_size = check_int(step_size, "step_size")
         self.gamma = check_factor(gamma, "gamma")
         super().__init__(optimizer)
 

@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_in_range, check_positive
-from ._base import check_positive_int
+from .._validation import check_in_range, check_int, check_positive
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def lr_range_test(
     lr_max = check_positive(lr_max, "lr_max")
     if lr_max <= lr_min:
         raise ValueError(f"lr_max must be larger than lr_min, got lr_min={lr_min!r} and lr_max={lr_max!r}")
-    num_steps = check_positive_int(num_steps, "num_steps")
+    num_steps = check_int(num_steps, "num_steps")
     if num_steps < 2:
         raise ValueError(f"num_steps must be at least 2, got {num_steps}")
     smoothing = check_in_range(smoothing, "smoothing", 0.0, 1.0)

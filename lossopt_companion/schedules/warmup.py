@@ -6,8 +6,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from .._validation import check_in_range
-from ._base import LRScheduler, check_milestones, check_positive_int
+from .._validation import check_in_range, check_int
+from ._base import LRScheduler, check_milestones
 
 
 class LinearLR(LRScheduler):
@@ -61,7 +61,7 @@ class LinearLR(LRScheduler):
             start_factor, "start_factor", 0.0, 1.0, low_inclusive=False, high_inclusive=True
         )
         self.end_factor = check_in_range(end_factor, "end_factor", 0.0, 1.0, high_inclusive=True)
-        self.total_iters = check_positive_int(total_iters, "total_iters")
+        self.total_iters = check_int(total_iters, "total_iters")
         super().__init__(optimizer)
 
     def _initial_lr(self, lr: float) -> float:

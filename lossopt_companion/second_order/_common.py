@@ -3,7 +3,6 @@ of the objective with a check of what it returns."""
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -100,12 +99,6 @@ def _check_x0(x0: ArrayLike) -> NDArray[np.floating]:
         raise ValueError(f"x0 must be a non-empty 1-D array (one point), got shape {point.shape}")
     check_finite(point, "x0")
     return point.copy()
-
-
-def _check_count(value: int, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_tol(tol: float) -> float:

@@ -7,11 +7,10 @@ from collections import deque
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_in_range
+from .._validation import check_in_range, check_int
 from ._common import (
     Objective,
     OptimizeResult,
-    _check_count,
     _check_tol,
     _check_x0,
     _evaluate_start,
@@ -125,8 +124,8 @@ def lbfgs(
     np.float64(24.199999999999996)
     """
     x = _check_x0(x0)
-    history = _check_count(history, "history", 1)
-    max_iter = _check_count(max_iter, "max_iter", 1)
+    history = check_int(history, "history")
+    max_iter = check_int(max_iter, "max_iter")
     tol = _check_tol(tol)
     c1 = check_in_range(c1, "c1", 0.0, 1.0, low_inclusive=False)
     c2 = check_in_range(c2, "c2", c1, 1.0, low_inclusive=False)

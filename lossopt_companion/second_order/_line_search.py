@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_finite, check_in_range, check_positive
-from ._common import Objective, _check_callable, _check_count, _evaluate
+from .._validation import as_float_array, check_finite, check_in_range, check_int, check_positive
+from ._common import Objective, _check_callable, _evaluate
 from ._interpolation import _cubic_minimizer, _interpolate, _Trial
 
 #: The textbook constants of the Wolfe conditions for quasi-Newton methods (Nocedal & Wright 2006, p. 142).
@@ -180,7 +180,7 @@ def strong_wolfe_line_search(
         initial_step=check_positive(initial_step, "initial_step"),
         c1=c1,
         c2=c2,
-        max_evaluations=_check_count(max_evaluations, "max_evaluations", 1),
+        max_evaluations=check_int(max_evaluations, "max_evaluations"),
     )
 
 
@@ -262,7 +262,7 @@ def backtracking_line_search(
         initial_step=check_positive(initial_step, "initial_step"),
         c1=check_in_range(c1, "c1", 0.0, 1.0, low_inclusive=False),
         shrink=check_in_range(shrink, "shrink", 0.0, 1.0, low_inclusive=False),
-        max_evaluations=_check_count(max_evaluations, "max_evaluations", 1),
+        max_evaluations=check_int(max_evaluations, "max_evaluations"),
     )
 
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_int
 from ._common import (
     Objective,
     OptimizeResult,
     _check_callable,
-    _check_count,
     _check_tol,
     _check_x0,
     _evaluate_start,
@@ -108,7 +108,7 @@ def newton(
     """
     x = _check_x0(x0)
     _check_callable(hess, "hess")
-    max_iter = _check_count(max_iter, "max_iter", 1)
+    max_iter = check_int(max_iter, "max_iter")
     tol = _check_tol(tol)
     value, gradient = _evaluate_start(fun, x)
     record = _History(x, value, gradient)

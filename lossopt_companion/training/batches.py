@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_int
+
 __all__ = ["minibatches"]
 
 
@@ -64,7 +66,7 @@ def minibatches(
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows, got shapes {X.shape} and {y.shape}")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, "batch_size")
     order = np.random.default_rng(rng).permutation(X.shape[0]) if shuffle else None
     return _batches(X, y, batch_size, order, drop_last)
 
@@ -81,8 +83,3 @@ def _batches(
             rows = order[start : start + batch_size]
             yield X[rows], y[rows]
 
-
-def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_int
 from ..models import DenseNetwork, resolve_loss
-from .batches import _check_positive_int, minibatches
+from .batches import minibatches
 from .history import History
 from .metrics import _resolve_metrics
 
@@ -143,8 +144,8 @@ def fit(
     >>> np.round([model.params[0][0, 0], model.params[1][0]], 6)
     array([ 3., -1.])
     """
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size")
     loss_pair = resolve_loss(loss)
     metric_functions = _resolve_metrics(metrics)
     _check_hooks(optimizer, model, schedule, callbacks)

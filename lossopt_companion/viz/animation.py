@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import matplotlib as mpl
+import numpy as np
 from matplotlib.animation import Animation, FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_int
 from ._style import _color, style_context
 from .contours import (
     _check_paths,
@@ -110,10 +111,8 @@ def animate_race(
     checked = _check_paths(paths)
     if not checked:
         raise ValueError("paths must hold at least one trajectory")
-    if isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)) or max_frames < 2:
-        raise ValueError(f"max_frames must be an integer >= 2, got {max_frames!r}")
-    if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or interval < 1:
-        raise ValueError(f"interval must be a positive integer (milliseconds), got {interval!r}")
+    check_int(max_frames, "max_frames", minimum=2)
+    check_int(interval, "interval", unit="milliseconds")
     stars = _resolve_minimizers(fun, minimizers)
     longest = max(len(path) for path in checked.values())
     frame_steps = np.unique(np.round(np.linspace(0, longest - 1, min(longest, max_frames))).astype(int))

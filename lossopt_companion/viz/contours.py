@@ -12,6 +12,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_int
 from ._style import _check_interval, _check_points, _color, style_context
 
 #: With log-spaced levels, the lowest level lies this fraction of the value range above the grid's minimum.
@@ -200,8 +201,7 @@ def _draw_landscape(
     log_levels: bool,
     resolution: int,
 ) -> Any:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 10:
-        raise ValueError(f"resolution must be an integer >= 10, got {resolution!r}")
+    check_int(resolution, "resolution", minimum=10)
     xs, ys = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
     values = _grid_values(fun, xs, ys)
     chosen = _contour_levels(values, levels, log_levels)
