@@ -91,7 +91,7 @@ def _per_sample_losses(
     rows_per_block, n_blocks = _row_blocks(logits)
     row_max, row_min, sum_exp, target_shifted = (np.empty(n_samples, dtype=logits.dtype) for _ in range(4))
     shifted_sum = np.empty(n_samples, dtype=logits.dtype) if smoothing > 0 else None
-    row_index = np.arange(rows_per_block)
+    row_index = np.arange(min(rows_per_block, n_samples))  # the rows of one block
 
     def process_blocks(first: int, stop: int) -> None:
         scratch = np.empty((min(rows_per_block, n_samples), n_classes), dtype=logits.dtype)
@@ -148,7 +148,7 @@ def _gradient(
     rows_per_block, n_blocks = _row_blocks(logits)
     gradient = np.empty(logits.shape, dtype=logits.dtype)
     row_max, row_min, row_factor = (np.empty(n_samples, dtype=logits.dtype) for _ in range(3))
-    row_index = np.arange(rows_per_block)
+    row_index = np.arange(min(rows_per_block, n_samples))  # the rows of one block
     if probabilities is None:
         row_scale: float | FloatArray = scale  # the smoothed one-hot target sums to 1
     else:
