@@ -32,6 +32,8 @@ _SUBMODULES = (
     "models",
     "training",
     "datasets",
+    "metrics",
+    "tables",
     "viz",
     "frameworks",
 )

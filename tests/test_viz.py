@@ -376,3 +376,29 @@ def test_reliability_diagram_into_one_axes() -> None:
 def test_bad_reliability_arguments_raise(probabilities, labels, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         reliability_diagram(probabilities, labels, **kwargs)
+
+
+def test_style_context_keeps_interactive_mode_that_a_backend_switched_on() -> None:
+    """Jupyter's inline backend calls ``matplotlib.interactive(True)`` when pyplot first sets it up; if that
+    happens inside ``style_context`` (a session's first figure drawn by ``viz``), leaving the block must not
+    switch it off again, or figures stop appearing at the end of notebook cells."""
+    import matplotlib as mpl
+
+    from lossopt_companion.viz import STYLE, style_context
+
+    was_interactive = mpl.is_interactive()
+    try:
+        mpl.interactive(False)
+        with style_context():
+            assert mpl.rcParams["font.size"] == STYLE["font.size"]
+            mpl.interactive(True)  # what the inline backend does on set-up
+        assert mpl.is_interactive()
+        with style_context():
+            pass
+        assert mpl.is_interactive()
+        mpl.interactive(False)
+        with style_context():
+            pass
+        assert not mpl.is_interactive()
+    finally:
+        mpl.interactive(was_interactive)

@@ -52,6 +52,9 @@ STYLE: dict[str, Any] = {
 def style_context() -> Iterator[None]:
     """Apply the package's figure style (``STYLE``) in a ``with`` block, leaving the global rcParams alone.
 
+    Only interactive mode is kept as the block left it, since a backend set up inside the block (Jupyter's
+    inline backend, on a session's first figure) switches it on for the rest of the session.
+
     Use it for a figure drawn by hand in a notebook so that it matches the package's figures.
 
     Examples
@@ -64,7 +67,14 @@ def style_context() -> Iterator[None]:
     >>> plt.close(fig)
     """
     with mpl.rc_context(STYLE):
-        yield
+        try:
+            yield
+        finally:
+            # The first figure of a session makes pyplot set up its backend, and Jupyter's inline backend turns
+            # interactive mode on while doing so. Restoring the rcParams would turn it off again, and figures
+            # would stop appearing at the end of notebook cells; so interactive mode set inside the block stays.
+            interactive = mpl.is_interactive()
+    mpl.interactive(interactive)
 
 
 def _color(index: int) -> str:
