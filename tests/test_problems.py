@@ -228,3 +228,65 @@ def test_one_dimensional_points_need_a_trailing_axis() -> None:
 def test_bad_construction_raises(factory, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         factory()
+
+
+def test_optimizer_path_equals_a_hand_written_loop_and_torch() -> None:
+    import torch
+
+    from lossopt_companion import optim
+    from lossopt_companion.problems import Rosenbrock, optimizer_path
+
+    problem = Rosenbrock()
+    path = optimizer_path(problem, optim.SGD, steps=300, lr=1e-3, momentum=0.9)
+    assert path.shape == (301, 2)
+    x = torch.tensor(problem.x0, dtype=torch.float64, requires_grad=True)
+    reference = torch.optim.SGD([x], lr=1e-3, momentum=0.9)
+    for step in range(1, 301):
+        reference.zero_grad()
+        loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+        loss.backward()
+        reference.step()
+        np.testing.assert_allclose(path[step], x.detach().numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_optimizer_path_stops_when_the_run_diverges() -> None:
+    from lossopt_companion import optim
+    from lossopt_companion.problems import IllConditionedQuadratic, optimizer_path, steps_to_tolerance
+
+    quadratic = IllConditionedQuadratic(10.0)  # eigenvalues 1 and 10: GD diverges for lr > 0.2
+    stable = optimizer_path(quadratic, optim.GD, steps=500, lr=0.19)
+    assert len(stable) == 501 and steps_to_tolerance(stable, quadratic.minimizers[0]) is not None
+    diverged = optimizer_path(quadratic, optim.GD, steps=500, lr=0.21, bound=10.0)
+    assert 1 < len(diverged) < 501
+    assert np.abs(diverged).max() <= 10.0  # the first iterate outside the box is not kept
+    # |x_k| grows by |1 - 0.21 * 10| = 1.1 a step along the steep direction: from |x0| it needs about
+    # log(10 / |x0|) / log(1.1) steps to leave the box.
+    assert steps_to_tolerance(diverged, quadratic.minimizers[0]) is None
+
+
+def test_steps_to_tolerance_counts_the_first_arrival() -> None:
+    from lossopt_companion.problems import steps_to_tolerance
+
+    path = np.array([[3.0, 4.0], [0.0, 2e-4], [0.0, 5e-5], [0.0, 1.0], [0.0, 0.0]])
+    assert steps_to_tolerance(path, [0.0, 0.0]) == 2
+    assert steps_to_tolerance(path, [0.0, 0.0], tol=1e-3) == 1
+    assert steps_to_tolerance(path, [3.0, 4.0], tol=1e-12) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda p, o: p.optimizer_path(p.Rosenbrock(), o.GD, [0.0, 0.0, 0.0], lr=0.1), r"x0 must have shape \(2,\)"),
+        (lambda p, o: p.optimizer_path(p.Rosenbrock(), o.GD, [np.nan, 0.0], lr=0.1), "x0"),
+        (lambda p, o: p.optimizer_path(p.Rosenbrock(), o.GD, steps=0, lr=0.1), "steps must be a positive integer"),
+        (lambda p, o: p.optimizer_path(p.Rosenbrock(), o.GD, bound=-1.0, lr=0.1), "bound"),
+        (lambda p, o: p.steps_to_tolerance(np.zeros(3), [0.0]), "path must have shape"),
+        (lambda p, o: p.steps_to_tolerance(np.zeros((3, 2)), [0.0]), r"minimizer must have shape \(2,\)"),
+        (lambda p, o: p.steps_to_tolerance(np.zeros((3, 2)), [0.0, 0.0], tol=0.0), "tol"),
+    ],
+)
+def test_runs_reject_bad_input(call, match: str) -> None:
+    from lossopt_companion import optim, problems
+
+    with pytest.raises(ValueError, match=match):
+        call(problems, optim)

@@ -15,6 +15,9 @@ problem                           n      what it shows
 ``NonConvex1D()``                 1      a local and a global minimum: when momentum crosses the barrier
 ================================  =====  ==================================================================
 
+``optimizer_path(problem, optim.Adam, lr=0.1)`` runs an optimizer of ``lossopt_companion.optim`` on a problem
+and returns its iterates; ``steps_to_tolerance(path, problem.minimizers[0])`` counts the steps it needed.
+
 Examples
 --------
 >>> from lossopt_companion.problems import Himmelblau
@@ -27,9 +30,19 @@ Examples
 from __future__ import annotations
 
 from ._base import Problem
+from ._runs import optimizer_path, steps_to_tolerance
 from .nonconvex import NonConvex1D
 from .quadratic import IllConditionedQuadratic
 from .rosenbrock import Rosenbrock
 from .surfaces import Beale, Himmelblau
 
-__all__ = ["Problem", "Rosenbrock", "IllConditionedQuadratic", "Beale", "Himmelblau", "NonConvex1D"]
+__all__ = [
+    "Problem",
+    "Rosenbrock",
+    "IllConditionedQuadratic",
+    "Beale",
+    "Himmelblau",
+    "NonConvex1D",
+    "optimizer_path",
+    "steps_to_tolerance",
+]
