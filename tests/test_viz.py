@@ -402,3 +402,13 @@ def test_style_context_keeps_interactive_mode_that_a_backend_switched_on() -> No
         assert not mpl.is_interactive()
     finally:
         mpl.interactive(was_interactive)
+
+
+def test_plot_history_labels_runs_plainly_when_there_is_no_validation_curve() -> None:
+    import matplotlib.pyplot as plt
+
+    from lossopt_companion.viz import plot_history
+
+    fig = plot_history({"constant": {"loss": [1.0, 0.5]}, "cosine": {"loss": [1.0, 0.4]}})
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == ["constant", "cosine"]
+    plt.close(fig)

@@ -117,6 +117,8 @@ def plot_history(
 ) -> Figure:
     """Plot training curves: one panel per metric, training solid and validation dashed, one colour per run.
 
+    The legend names each run, followed by "(training)" or "(validation)" when some run has validation curves.
+
     Parameters
     ----------
     history : object or dict
@@ -172,6 +174,7 @@ def plot_history(
             available = sorted({key for records in runs.values() for key in records})
             raise ValueError(f"metrics: {name!r} is recorded in no run; available: {available}")
 
+    has_validation = any(key.startswith("val_") for (_, _, key) in series)
     with style_context():
         size = figsize or (4.8 * len(names) + 1.6, 3.6)
         fig, axes = plt.subplots(1, len(names), figsize=size, layout="constrained", squeeze=False)
@@ -182,7 +185,10 @@ def plot_history(
                         continue
                     values, style = series[(name, run, key)]
                     part = "validation" if key.startswith("val_") else "training"
-                    label = f"{run} ({part})" if run else part
+                    if run and not has_validation:  # nothing to tell training curves apart from
+                        label = run
+                    else:
+                        label = f"{run} ({part})" if run else part
                     epochs = np.arange(1, len(values) + 1)
                     marker = "o" if len(values) <= 30 else None
                     ax.plot(
