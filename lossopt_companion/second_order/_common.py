@@ -72,7 +72,24 @@ class _History:
         self.values.append(value)
         self.grad_norms.append(_inf_norm(gradient))
 
-    def result(self, *, n_fev: int, n_hev: int, converged: bool, message: str) -> OptimizeResult:
+    def accept(self, search: Any, value: float, gradient: NDArray[np.floating], tol: float) -> tuple[bool, bool]:
+        """Record the point a line search reached from ``(value, gradient)``; return ``(converged, stalled)``.
+
+        Stalled: the step lowered neither the objective nor the gradient's norm, and did not converge either.
+        """
+        converged = _inf_norm(search.grad) <= tol
+        stalled = search.fun >= value and _inf_norm(search.grad) >= _inf_norm(gradient) and not converged
+        self.record(search.x, search.fun, search.grad)
+        return converged, stalled
+
+    def result(self, *, n_fev: int, n_hev: int, converged: bool, message: str, tol: float) -> OptimizeResult:
+        """The result of the run; an empty ``message`` is replaced by why the loop ended (tolerance or max_iter)."""
+        if not message:
+            message = (
+                f"converged: the gradient's infinity norm is at most tol = {tol:g}"
+                if converged
+                else f"stopped after max_iter = {len(self.path) - 1} iterations without reaching tol = {tol:g}"
+            )
         dtype = self.path[0].dtype
         return OptimizeResult(
             x=self.path[-1],

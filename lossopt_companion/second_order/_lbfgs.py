@@ -153,18 +153,12 @@ def lbfgs(
         curvature = float(step @ change)
         if curvature > np.finfo(x.dtype).eps * float(change @ change):
             pairs.append((step, change, 1.0 / curvature))
-        stalled = search.fun >= value and _inf_norm(search.grad) >= _inf_norm(gradient)
+        converged, stalled = record.accept(search, value, gradient, tol)
         x, value, gradient = search.x, search.fun, search.grad
-        record.record(x, value, gradient)
-        converged = _inf_norm(gradient) <= tol
-        if stalled and not converged:
+        if stalled:
             message = "no progress: the last step lowered neither the objective nor the gradient"
             break
-    if converged and not message:
-        message = f"converged: the gradient's infinity norm is at most tol = {tol:g}"
-    elif not message:
-        message = f"stopped after max_iter = {max_iter} iterations without reaching tol = {tol:g}"
-    return record.result(n_fev=n_fev, n_hev=0, converged=converged, message=message)
+    return record.result(n_fev=n_fev, n_hev=0, converged=converged, message=message, tol=tol)
 
 
 def _two_loop_direction(gradient: NDArray[np.floating], pairs: deque[_Pair]) -> NDArray[np.floating]:

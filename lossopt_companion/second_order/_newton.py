@@ -124,18 +124,12 @@ def newton(
         if not search.success:
             message = f"no progress: no decrease along the Newton direction ({search.message})"
             break
-        stalled = search.fun >= value and _inf_norm(search.grad) >= _inf_norm(gradient)
+        converged, stalled = record.accept(search, value, gradient, tol)
         x, value, gradient = search.x, search.fun, search.grad
-        record.record(x, value, gradient)
-        converged = _inf_norm(gradient) <= tol
-        if stalled and not converged:
+        if stalled:
             message = "no progress: the last step lowered neither the objective nor the gradient"
             break
-    if converged and not message:
-        message = f"converged: the gradient's infinity norm is at most tol = {tol:g}"
-    elif not message:
-        message = f"stopped after max_iter = {max_iter} iterations without reaching tol = {tol:g}"
-    return record.result(n_fev=n_fev, n_hev=n_hev, converged=converged, message=message)
+    return record.result(n_fev=n_fev, n_hev=n_hev, converged=converged, message=message, tol=tol)
 
 
 def _evaluate_hessian(
