@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 #: Submodules available as attributes, imported lazily on first access.
 _SUBMODULES = (
     "losses",
+    "gradcheck",
     "optim",
     "schedules",
     "regularization",

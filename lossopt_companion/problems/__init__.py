@@ -13,6 +13,7 @@ problem                           n      what it shows
 ``Beale()``                       2      flat plateaus and steep ridges
 ``Himmelblau()``                  2      four minima: the start decides which one is reached
 ``NonConvex1D()``                 1      a local and a global minimum: when momentum crosses the barrier
+``LogisticObjective(X, y, l2)``   d + 1  L2-regularized logistic regression on data: Newton's quadratic convergence
 ================================  =====  ==================================================================
 
 ``optimizer_path(problem, optim.Adam, lr=0.1)`` runs an optimizer of ``lossopt_companion.optim`` on a problem
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from ._base import Problem
 from ._runs import optimizer_path, steps_to_tolerance
+from .logistic import LogisticObjective
 from .nonconvex import NonConvex1D
 from .quadratic import IllConditionedQuadratic
 from .rosenbrock import Rosenbrock
@@ -43,6 +45,7 @@ __all__ = [
     "Beale",
     "Himmelblau",
     "NonConvex1D",
+    "LogisticObjective",
     "optimizer_path",
     "steps_to_tolerance",
 ]

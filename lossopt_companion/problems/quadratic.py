@@ -100,12 +100,13 @@ class IllConditionedQuadratic(Problem):
         return f"IllConditionedQuadratic(condition_number={self.condition_number!r}, dim={self.dim})"
 
     def _value(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
-        displacement = x - self.minimizers[0].astype(x.dtype)
-        return 0.5 * np.einsum("...i,ij,...j->...", displacement, self.matrix.astype(x.dtype), displacement)
+        displacement = x - self.minimizers[0].astype(x.dtype, copy=False)
+        matrix = self.matrix.astype(x.dtype, copy=False)
+        return 0.5 * np.einsum("...i,ij,...j->...", displacement, matrix, displacement)
 
     def _gradient(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
-        displacement = x - self.minimizers[0].astype(x.dtype)
-        return displacement @ self.matrix.astype(x.dtype)  # A is symmetric, so (A d)^T = d^T A
+        displacement = x - self.minimizers[0].astype(x.dtype, copy=False)
+        return displacement @ self.matrix.astype(x.dtype, copy=False)  # A is symmetric, so (A d)^T = d^T A
 
     def _hessian(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
-        return np.broadcast_to(self.matrix.astype(x.dtype), (*x.shape, self.dim)).copy()
+        return np.broadcast_to(self.matrix.astype(x.dtype, copy=False), (*x.shape, self.dim)).copy()
