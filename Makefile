@@ -28,6 +28,9 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	@# Sphinx does not warn about maths that failed to parse: a stray "$" before a maths span gives it away.
+	@if grep -rlF '$$<span class="math' _build/html/book; then \
+		echo "the pages above show broken maths (a stray \$$): check their \$$\$$ ... \$$\$$ blocks"; exit 1; fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -74,6 +74,41 @@ def test_notebooks_use_the_python3_kernel() -> None:
         assert kernelspec.get("name") == "python3", f"{path.name}: kernelspec {kernelspec}"
 
 
+def _code_cells(path: Path) -> list[tuple[int, list[str], str]]:
+    """(index, tags, source) of every code cell of a stored notebook."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        (index, cell.get("metadata", {}).get("tags", []), "".join(cell["source"]))
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "code"
+    ]
+
+
+def test_tensorflow_imports_hide_their_log_lines() -> None:
+    # Importing TensorFlow 2.21 writes absl log lines ("oneDNN custom operations are on ...") to stderr whatever
+    # TF_CPP_MIN_LOG_LEVEL says. The book's stderr_output is remove-warn, so an untagged cell fails the build.
+    untagged = []
+    for path in sorted(BOOK.rglob("*.ipynb")):
+        for index, tags, source in _code_cells(path):
+            imports_tf = any(
+                line.lstrip().startswith(("import tensorflow", "import keras", "from tensorflow", "from keras"))
+                for line in source.splitlines()
+            )
+            if imports_tf and "remove-stderr" not in tags:
+                untagged.append(f"{path.relative_to(ROOT)} cell {index}")
+    assert not untagged, f"tag these cells remove-stderr: {untagged}"
+
+
+def test_chapter_titles_leave_numbering_to_the_toc() -> None:
+    # _toc.yml numbers the chapters; a title that starts with its own number would read "3. 3. ...".
+    numbered = []
+    for index_page in sorted(BOOK.glob("[0-9][0-9]-*/index.md")):
+        title = index_page.read_text(encoding="utf-8").splitlines()[0]
+        if title.lstrip("# ").split(" ", 1)[0].rstrip(".").isdigit():
+            numbered.append(f"{index_page.relative_to(ROOT)}: {title}")
+    assert not numbered, f"drop the number from these titles: {numbered}"
+
+
 def _core_modules() -> list[str]:
     import lossopt_companion
 
