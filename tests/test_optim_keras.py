@@ -186,6 +186,27 @@ def test_adam_matches_keras_when_epsilon_is_zero(amsgrad: bool) -> None:
     assert max_relative_difference(ours, keras_run).max() < RTOL
 
 
+def test_adam_default_betas_differ_from_keras_through_float32() -> None:
+    r"""With the default betas (0.9, 0.999) Keras's first step is shorter by a relative 6.7e-6, in float64 too.
+
+    Keras's bias corrections use :math:`\beta` cast through float32, :math:`\beta^{(32)}`, while its averages use
+    the exact :math:`1 - \beta`; at step 1 (:math:`m_1 = (1 - \beta_1) g`, :math:`v_1 = (1 - \beta_2) g^2`) its
+    step is ours times :math:`\frac{(1 - \beta_1)\sqrt{1 - \beta_2^{(32)}}}{(1 - \beta_1^{(32)})\sqrt{1 - \beta_2}}`.
+    """
+    lr, betas = 2.0**-6, (0.9, 0.999)
+    keras_run = run_keras(keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1], epsilon=0.0), 1)
+    ours = run_ours(lambda p: optim.Adam(p, lr=lr, betas=betas, eps=0.0), 1)
+    start, _ = make_problem()
+    keras_step, our_step = (
+        np.concatenate([(p - s).ravel() for p, s in zip(run[0], start)]) for run in (keras_run, ours)
+    )
+    ratio = keras_step / our_step
+    beta_1_32, beta_2_32 = (float(np.float32(b)) for b in betas)
+    expected = (1 - betas[0]) * math.sqrt(1 - beta_2_32) / ((1 - beta_1_32) * math.sqrt(1 - betas[1]))
+    assert 1 - expected == pytest.approx(6.7e-6, rel=0.02)
+    np.testing.assert_allclose(ratio, expected, rtol=1e-12)
+
+
 def test_adam_matches_keras_epsilon_hat_once_converted_at_every_step() -> None:
     r"""Keras's :math:`\hat\epsilon` equals torch's :math:`\epsilon_t = \hat\epsilon / \sqrt{1 - \beta_2^t}` at step t.
 

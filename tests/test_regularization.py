@@ -15,6 +15,7 @@ from lossopt_companion.regularization import (
     l1_penalty_grad,
     l2_penalty,
     l2_penalty_grad,
+    soft_threshold,
 )
 
 
@@ -97,6 +98,27 @@ def test_bad_inputs_raise(function) -> None:
         function([], 0.1)
     with pytest.raises(ValueError, match=r"params\[1\]"):
         function([np.ones(2), np.array(["a", "b"])], 0.1)
+
+
+def test_soft_threshold_matches_torch_softshrink_and_is_the_l1_prox(rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    params = some_params(rng)
+    shrunk = soft_threshold(params, 0.3)
+    for v, w in zip(params, shrunk):
+        np.testing.assert_array_equal(w, torch.nn.functional.softshrink(torch.from_numpy(v), lambd=0.3).numpy())
+    # The prox: w minimizes 0.3 |w| + (w - v)^2 / 2 elementwise, so no point of a fine grid does better.
+    v = params[0].ravel()
+    grid = np.linspace(-4, 4, 80_001)[:, None]
+    objective = lambda w: 0.3 * np.abs(w) + 0.5 * (w - v) ** 2  # noqa: E731
+    assert np.all(objective(shrunk[0].ravel()) <= objective(grid).min(axis=0) + 1e-12)
+    assert np.all((shrunk[0] == 0) == (np.abs(params[0]) <= 0.3))  # exact zeros, and only there
+    assert all(np.shares_memory(v, w) is False for v, w in zip(params, shrunk))  # new arrays
+    single = soft_threshold(np.array([0.5, -0.05], dtype=np.float32), 0.1)
+    assert single.dtype == np.float32 and np.array_equal(single, np.array([0.4, 0.0], dtype=np.float32))
+    with pytest.raises(ValueError, match="threshold"):
+        soft_threshold(np.ones(2), -1.0)
+    with pytest.raises(ValueError, match="params"):
+        soft_threshold([], 0.1)
 
 
 @pytest.mark.parametrize(

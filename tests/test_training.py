@@ -227,6 +227,44 @@ def test_callbacks_are_called_in_order_and_can_stop_training() -> None:
     assert history.epochs == 3 and len(history["val_loss"]) == 3
 
 
+def test_on_batch_end_sees_every_update_with_its_batch_loss() -> None:
+    X, y = _classification_data()
+    n_batches = -(-len(X) // 32)
+
+    class StepRecorder(Callback):
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+            self.losses: list[float] = []
+            self.first_weights: list[np.ndarray] = []
+
+        def on_batch_end(self, step, loss, model) -> None:
+            self.steps.append(step)
+            self.losses.append(loss)
+            self.first_weights.append(model.params[0].copy())
+
+    model, recorder = MLP([8, 6, 3]), StepRecorder()
+    start = model.params[0].copy()
+    history = fit(model, "cross_entropy", Adam(model.params), (X, y), epochs=3, batch_size=32, callbacks=[recorder])
+    assert recorder.steps == list(range(1, 3 * n_batches + 1))
+    sizes = [len(rows) for _, rows in minibatches(X, np.arange(len(X)), 32)]
+    for epoch in range(3):
+        losses = recorder.losses[epoch * n_batches : (epoch + 1) * n_batches]
+        assert history["loss"][epoch] == pytest.approx(np.average(losses, weights=sizes), rel=1e-12)
+    np.testing.assert_array_equal(recorder.first_weights[-1], model.params[0])  # recorded after the update
+    assert not np.array_equal(recorder.first_weights[0], start)
+
+    # The same run with an identical callback that has no on_batch_end: the hook is optional and changes nothing.
+    class EpochsOnly:
+        def on_train_begin(self, model) -> None: ...
+        def on_epoch_end(self, epoch, logs, model) -> bool:
+            return False
+        def on_train_end(self, model) -> None: ...
+
+    other = MLP([8, 6, 3])
+    again = fit(other, "cross_entropy", Adam(other.params), (X, y), epochs=3, batch_size=32, callbacks=[EpochsOnly()])
+    assert again["loss"] == history["loss"]
+
+
 def test_a_callback_may_restore_parameters_in_place() -> None:
     X, y = _classification_data()
     model = MLP([8, 6, 3])

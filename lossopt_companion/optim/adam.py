@@ -60,7 +60,11 @@ class Adam(Optimizer):
     :math:`(\epsilon, \hat\epsilon)` makes them agree at every step (they agree for :math:`\epsilon = \hat\epsilon =
     0`, and Keras's ``epsilon=1e-7`` acts like a torch epsilon of :math:`10^{-7} / \sqrt{1 - \beta_2^t}`, about
     :math:`3.2 \times 10^{-6}` at :math:`t = 1`, tending to :math:`10^{-7}`). Keras's ``weight_decay`` argument is
-    decoupled, as in ``AdamW``, never the L2 kind.
+    decoupled, as in ``AdamW``, never the L2 kind. One more difference, even in float64: Keras computes
+    :math:`\beta_1^t` and :math:`\beta_2^t` from the betas cast through float32 (``ops.cast`` of a Python float),
+    while its moving averages use the exact :math:`1 - \beta`. With the default betas, which float32 does not
+    represent, its first step is about :math:`6.7 \times 10^{-6}` (relative) shorter than the formula above; with
+    betas that float32 holds exactly (such as 0.875 or 0.9990234375) the two agree to round-off.
 
     Parameters
     ----------

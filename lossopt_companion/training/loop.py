@@ -22,7 +22,10 @@ __all__ = ["Callback", "fit"]
 
 
 class Callback(Protocol):
-    """What ``fit`` calls around training. Subclass it to inherit do-nothing versions of the three methods.
+    """What ``fit`` calls around training. Subclass it to inherit do-nothing versions of the methods.
+
+    ``on_batch_end`` is optional (an object without it is still a callback): it sees every update, for recording
+    per-step losses or parameter paths, as Keras's ``Callback.on_train_batch_end`` does.
 
     Examples
     --------
@@ -43,6 +46,10 @@ class Callback(Protocol):
 
     def on_train_begin(self, model: Any) -> None:
         """Called once, before the first epoch."""
+
+    def on_batch_end(self, step: int, loss: float, model: Any) -> None:
+        """Called after each optimizer step: ``step`` counts updates from 1 over all epochs, ``loss`` is the mean
+        loss of the batch before the update (its gradient made the step)."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Any) -> bool:
         """Called after each epoch with its logs; return True to stop training."""
@@ -105,7 +112,8 @@ def fit(
     schedule : object, optional
         A learning-rate schedule of ``lossopt_companion.schedules`` bound to ``optimizer``.
     callbacks : sequence of Callback, default ()
-        Objects following the callback protocol of this module (e.g. ``EarlyStopping``).
+        Objects following the callback protocol of this module (e.g. ``EarlyStopping``); those with an
+        ``on_batch_end(step, loss, model)`` method are also called after every update.
     validation_data : tuple, optional
         ``(X_val, y_val)``; adds ``"val_loss"`` and the metrics' ``"val_"`` versions.
     metrics : sequence of str or callable, default ()
@@ -163,6 +171,14 @@ def fit(
         def loss_and_grad(X_batch: NDArray[Any], y_batch: NDArray[Any]) -> tuple[float, list[NDArray[Any]]]:
             return model.loss_and_grad(X_batch, y_batch, loss_pair)
 
+    batch_hooks = [hook for hook in (getattr(c, "on_batch_end", None) for c in callbacks) if callable(hook)]
+    step_counter = [0]
+
+    def after_step(value: float) -> None:
+        step_counter[0] += 1
+        for hook in batch_hooks:
+            hook(step_counter[0], value, model)
+
     rng = np.random.default_rng(seed)
     history = History()
     bar = _progress_bar(epochs, progress)
@@ -172,7 +188,7 @@ def fit(
         for epoch in range(epochs):
             learning_rate = getattr(optimizer, "lr", None)
             batches = minibatches(X, y, batch_size, shuffle=shuffle, rng=rng)
-            logs = {"loss": _train_one_epoch(batches, loss_and_grad, optimizer)}
+            logs = {"loss": _train_one_epoch(batches, loss_and_grad, optimizer, after_step if batch_hooks else None)}
             evaluated = math.isfinite(logs["loss"])  # a diverged model's metrics would be NaN anyway
             logs.update(_evaluate(model, loss_pair, metric_functions, X, y, "", evaluated, with_loss=False))
             if validation is not None:
@@ -204,6 +220,7 @@ def _train_one_epoch(
     batches: Iterator[tuple[NDArray[Any], NDArray[Any]]],
     loss_and_grad: Callable[[NDArray[Any], NDArray[Any]], tuple[float, list[NDArray[Any]]]],
     optimizer: Any,
+    after_step: Callable[[float], None] | None = None,
 ) -> float:
     """One optimizer step per batch; returns the sample-weighted mean batch loss (NaN or inf on divergence)."""
     total, n_seen = 0.0, 0
@@ -214,6 +231,8 @@ def _train_one_epoch(
         if not math.isfinite(value):
             break
         optimizer.step(grads)
+        if after_step is not None:
+            after_step(value)
     return total / n_seen
 
 
