@@ -23,6 +23,7 @@ PROBLEMS = {
     "rosenbrock-2-a1.5-b20": Rosenbrock(2, a=1.5, b=20.0),
     "quadratic-100": IllConditionedQuadratic(100.0),
     "quadratic-1e3-dim5-shifted": IllConditionedQuadratic(1e3, dim=5, minimizer=[1.0, -2.0, 0.5, 0.0, 3.0]),
+    "quadratic-aligned-dim3-shifted": IllConditionedQuadratic(30.0, dim=3, minimizer=[1.0, 0.0, -1.0], rotated=False),
     "beale": Beale(),
     "himmelblau": Himmelblau(),
     "nonconvex-1d": NonConvex1D(),
@@ -135,6 +136,24 @@ def test_quadratic_closed_form(rng: np.random.Generator) -> None:
     assert problem.bounds[0] == (-1.5, 2.5)
 
 
+def test_aligned_quadratic_is_the_rotated_one_in_its_eigenvector_coordinates(rng: np.random.Generator) -> None:
+    center = np.array([0.5, -1.0, 2.0])
+    rotated = IllConditionedQuadratic(50.0, dim=3, minimizer=center)
+    aligned = IllConditionedQuadratic(50.0, dim=3, minimizer=center, rotated=False)
+    np.testing.assert_array_equal(aligned.matrix, np.diag(np.geomspace(1.0, 50.0, 3)))
+    # The orthogonal Q with rotated.matrix = Q^T diag Q maps rotated coordinates to aligned ones.
+    eigenvalues, eigenvectors = np.linalg.eigh(rotated.matrix)
+    q = eigenvectors.T
+    np.testing.assert_allclose(q.T @ aligned.matrix @ q, rotated.matrix, atol=1e-12)
+    x = rng.normal(size=(4, 3))
+    y = center + (x - center) @ q.T
+    np.testing.assert_allclose(aligned.value(y), rotated.value(x), rtol=1e-12)
+    # The same start, up to the signs of eigenvectors (which no coordinate-wise method can tell apart).
+    np.testing.assert_allclose(np.abs(aligned.x0 - center), np.abs(q @ (rotated.x0 - center)), atol=1e-12)
+    assert aligned.value(aligned.x0) == pytest.approx(rotated.value(rotated.x0), rel=1e-12)
+    assert "rotated=False" in repr(aligned) and "rotated" not in repr(rotated)
+
+
 def test_nonconvex_1d_stationary_points_are_as_documented() -> None:
     problem = NonConvex1D()
     for point, value, curvature in ((-2.0, -8 / 3, 6.0), (0.0, 0.0, -2.0), (1.0, -5 / 12, 3.0)):
@@ -223,6 +242,7 @@ def test_one_dimensional_points_need_a_trailing_axis() -> None:
         (lambda: IllConditionedQuadratic(10.0, dim=1), "dim"),
         (lambda: IllConditionedQuadratic(10.0, dim=3, minimizer=[0.0, 0.0]), "minimizer"),
         (lambda: IllConditionedQuadratic(10.0, minimizer=[0.0, np.nan]), "minimizer"),
+        (lambda: IllConditionedQuadratic(10.0, rotated="no"), "rotated"),
     ],
 )
 def test_bad_construction_raises(factory, match: str) -> None:

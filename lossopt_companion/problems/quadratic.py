@@ -27,6 +27,12 @@ class IllConditionedQuadratic(Problem):
     coordinate-aligned valley hides the coupling between coordinates that makes the problem hard for methods
     that scale each coordinate separately (Adagrad, RMSprop, Adam).
 
+    ``rotated=False`` gives the same bowl in the coordinates :math:`y = Q (x - x^\star)` of its eigenvectors:
+    :math:`f(x) = \tfrac12 (x - x^\star)^\top \operatorname{diag}(\lambda)\, (x - x^\star)`, started from
+    :math:`x^\star + Q (x_0 - x^\star)`, the rotated problem's start in those coordinates. Methods that are
+    invariant to rotations (gradient descent, momentum, Newton, L-BFGS) take the same steps on both; the
+    adaptive ones do not, which is what the pair is for.
+
     Gradient descent with step :math:`1/\lambda_n` contracts the error along the flat direction by
     :math:`1 - 1/\kappa` per step; Newton's method reaches :math:`x^\star` in one step.
 
@@ -41,6 +47,8 @@ class IllConditionedQuadratic(Problem):
         The dimension :math:`n \ge 2`. Default: 2.
     minimizer : array_like, optional
         :math:`x^\star`; the origin by default. Shape ``(dim,)``.
+    rotated : bool, optional
+        True (default): the valley along the diagonal; False: the same bowl with its axes on the coordinate axes.
 
     Attributes
     ----------
@@ -66,7 +74,9 @@ class IllConditionedQuadratic(Problem):
     array([1., 1.])
     """
 
-    def __init__(self, condition_number: float, dim: int = 2, *, minimizer: ArrayLike | None = None) -> None:
+    def __init__(
+        self, condition_number: float, dim: int = 2, *, minimizer: ArrayLike | None = None, rotated: bool = True
+    ) -> None:
         try:
             kappa = float(condition_number)
         except (TypeError, ValueError):
@@ -75,6 +85,9 @@ class IllConditionedQuadratic(Problem):
         if not (np.isfinite(kappa) and kappa >= 1.0):
             raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number!r}")
         self.dim = check_int(dim, "dim", minimum=2)
+        if not isinstance(rotated, (bool, np.bool_)):
+            raise ValueError(f"rotated must be True or False, got {rotated!r}")
+        self.rotated = bool(rotated)
         self.condition_number = kappa
         if minimizer is None:
             center = np.zeros(self.dim)
@@ -87,17 +100,21 @@ class IllConditionedQuadratic(Problem):
         diagonal_direction = np.full(self.dim, 1.0 / np.sqrt(self.dim))
         v = np.eye(self.dim)[0] - diagonal_direction
         reflection = np.eye(self.dim) - 2.0 * np.outer(v, v) / (v @ v)
-        matrix = reflection.T @ np.diag(self.eigenvalues) @ reflection
-        self.matrix = _frozen((matrix + matrix.T) / 2.0)  # exactly symmetric despite round-off
+        if self.rotated:
+            matrix = reflection.T @ np.diag(self.eigenvalues) @ reflection
+            self.matrix = _frozen((matrix + matrix.T) / 2.0)  # exactly symmetric despite round-off
+        else:
+            self.matrix = _frozen(np.diag(self.eigenvalues))
         self.minimizers = _frozen(center[None, :])
         self.minimum_value = 0.0
         self.bounds = tuple((float(c) - 2.0, float(c) + 2.0) for c in center)
         offset = np.full(self.dim, -0.5)
         offset[0] = -1.5
-        self.x0 = _frozen(center + offset)
+        self.x0 = _frozen(center + (offset if self.rotated else reflection @ offset))
 
     def __repr__(self) -> str:
-        return f"IllConditionedQuadratic(condition_number={self.condition_number!r}, dim={self.dim})"
+        rotation = "" if self.rotated else ", rotated=False"
+        return f"IllConditionedQuadratic(condition_number={self.condition_number!r}, dim={self.dim}{rotation})"
 
     def _value(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         displacement = x - self.minimizers[0].astype(x.dtype, copy=False)
