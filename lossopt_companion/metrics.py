@@ -1,6 +1,7 @@
 r"""Classification metrics: accuracy and calibration (how far the predicted confidence is from the accuracy).
 
-NumPy only; ``viz.reliability_diagram`` draws what ``calibration_bins`` computes.
+NumPy only; ``viz.reliability_diagram`` draws what ``calibration_bins`` computes, and ``fit_temperature``
+recalibrates a classifier's logits with one fitted number.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, check_finite, check_int
 
-__all__ = ["accuracy", "CalibrationBins", "calibration_bins", "expected_calibration_error"]
+__all__ = ["accuracy", "CalibrationBins", "calibration_bins", "expected_calibration_error", "fit_temperature"]
 
 #: How far the rows of a probability matrix may sum from 1 (float32 softmax outputs are within ~1e-6).
 _ROW_SUM_TOLERANCE = 1e-3
+
+#: ``fit_temperature`` stops when a Newton step or the bracket is this small relative to beta = 1/T.
+_TEMPERATURE_TOLERANCE = 1e-12
 
 
 def accuracy(labels: ArrayLike, predictions: ArrayLike) -> float:
@@ -198,6 +202,134 @@ def expected_calibration_error(probabilities: ArrayLike, labels: ArrayLike, n_bi
     filled = bins.counts > 0
     gaps = np.abs(bins.accuracy[filled] - bins.confidence[filled])
     return float(np.sum(bins.counts[filled] * gaps) / np.sum(bins.counts))
+
+
+def fit_temperature(
+    logits: ArrayLike, labels: ArrayLike, *, bounds: tuple[float, float] = (1e-2, 1e2)
+) -> float:
+    r"""The temperature :math:`T` whose softmax of ``logits / T`` has the lowest mean cross-entropy.
+
+    Temperature scaling (Guo et al., "On calibration of modern neural networks", ICML 2017) recalibrates a
+    trained classifier with one number fitted on held-out data; dividing every logit by :math:`T` keeps their
+    order, so no prediction changes. With :math:`\beta = 1/T` and :math:`p_i(\beta) = \operatorname{softmax}
+    (\beta z_i)`, the mean cross-entropy and its first two derivatives are
+
+    .. math::
+
+        L(\beta) &= \frac{1}{N} \sum_{i=1}^{N} \Big( \log \sum_{c} e^{\beta z_{ic}} - \beta z_{i y_i} \Big),
+        \\
+        L'(\beta) &= \frac{1}{N} \sum_{i=1}^{N}
+            \big( \mathbb{E}_{c \sim p_i(\beta)}[z_{ic}] - z_{i y_i} \big),
+        \qquad
+        L''(\beta) = \frac{1}{N} \sum_{i=1}^{N} \operatorname{Var}_{c \sim p_i(\beta)}[z_{ic}] \ge 0 .
+
+    :math:`L` is convex in :math:`\beta` (a log-sum-exp of functions linear in :math:`\beta`, minus a linear
+    term), so the minimum is the root of :math:`L'`. It is found by Newton's method on :math:`L'`, kept inside
+    a bracket where :math:`L'` changes sign (a step that leaves the bracket is replaced by a geometric
+    bisection), until a step or the bracket is below :math:`10^{-12}\,\beta`. The cost is a few passes over
+    the logits; no SciPy is needed, and the result is what ``scipy.optimize.minimize_scalar`` finds on the
+    same objective, to its (lower) accuracy.
+
+    When :math:`L'` has one sign on all of :math:`[1/T_{\max}, 1/T_{\min}]` the optimum lies beyond the bounds
+    and the nearest bound is returned: :math:`T_{\min}` when every label is already the top class and the
+    loss keeps falling as :math:`T \to 0` (perfectly separated data), :math:`T_{\max}` when the logits
+    mislead about the labels (:math:`T \to \infty`, the uniform prediction, is best). If every row of
+    logits is constant, :math:`T` does not matter and 1 (clipped to the bounds) is returned.
+
+    Parameters
+    ----------
+    logits : array_like
+        The classifier's scores before the softmax, usually on a validation set. Shape ``(N, C)``, C >= 2.
+    labels : array_like
+        The true classes, integers in ``0 .. C-1``. Shape ``(N,)``.
+    bounds : tuple of float, optional
+        :math:`(T_{\min}, T_{\max})`, with :math:`0 < T_{\min} < T_{\max}` finite. Default: ``(1e-2, 1e2)``.
+
+    Returns
+    -------
+    float
+        The fitted temperature, in ``bounds``. Divide the logits by it: ``softmax(logits / T)``.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not a finite ``(N, C)`` array with N >= 1 and C >= 2, ``labels`` are not N
+        integers in range, or ``bounds`` is not a pair ``0 < T_min < T_max`` of finite numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossopt_companion.metrics import fit_temperature
+    >>> logits = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]])
+    >>> labels = np.array([0, 1, 0, 1])  # 3 of 4 right: the best sigmoid(2 / T) is 3/4, T = 2 / log 3
+    >>> round(fit_temperature(logits, labels), 12), round(2 / float(np.log(3)), 12)
+    (1.820478453254, 1.820478453254)
+    >>> fit_temperature(logits, [0, 1, 0, 0])  # every label the top class: T -> 0, stopped at the bound
+    0.01
+    """
+    scores = as_float_array(logits, "logits").astype(np.float64)
+    if scores.ndim != 2 or scores.shape[0] < 1 or scores.shape[1] < 2:
+        raise ValueError(f"logits must have shape (N, C) with N >= 1 and C >= 2, got shape {scores.shape}")
+    check_finite(scores, "logits")
+    true_classes = _check_labels(labels)
+    if true_classes.shape[0] != scores.shape[0]:
+        raise ValueError(
+            f"labels must hold one class per row of logits, got {true_classes.shape[0]} labels for "
+            f"{scores.shape[0]} rows"
+        )
+    if np.any((true_classes < 0) | (true_classes >= scores.shape[1])):
+        raise ValueError(
+            f"labels must lie in 0 .. {scores.shape[1] - 1}, got values from {true_classes.min()} "
+            f"to {true_classes.max()}"
+        )
+    t_min, t_max = _check_bounds(bounds)
+
+    # Shifting each row changes neither softmax(beta z) nor L'(beta); centring keeps exp(beta z) in range.
+    centred = scores - scores.max(axis=1, keepdims=True)
+    if np.all(centred.min(axis=1) == 0):
+        return float(np.clip(1.0, t_min, t_max))
+    label_scores = centred[np.arange(centred.shape[0]), true_classes]
+
+    def derivatives(beta: float) -> tuple[float, float]:
+        weights = np.exp(beta * centred)
+        probabilities = weights / weights.sum(axis=1, keepdims=True)
+        mean = np.sum(probabilities * centred, axis=1)
+        variance = np.sum(probabilities * (centred - mean[:, None]) ** 2, axis=1)
+        return float(np.mean(mean - label_scores)), float(np.mean(variance))
+
+    low, high = 1.0 / t_max, 1.0 / t_min  # the bracket in beta
+    if derivatives(low)[0] >= 0:
+        return t_max
+    if derivatives(high)[0] <= 0:
+        return t_min
+    beta = float(np.clip(1.0, low, high))
+    for _ in range(200):
+        slope, curvature = derivatives(beta)
+        if slope == 0:
+            break
+        if slope < 0:
+            low = beta
+        else:
+            high = beta
+        step = -slope / curvature if curvature > 0 else np.inf
+        candidate = beta + step
+        if not low < candidate < high:
+            candidate = np.sqrt(low * high)  # geometric: the bracket may span four orders of magnitude
+            step = candidate - beta
+        beta = float(candidate)
+        if abs(step) <= _TEMPERATURE_TOLERANCE * beta or high - low <= _TEMPERATURE_TOLERANCE * beta:
+            break
+    return float(1.0 / beta)
+
+
+def _check_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
+    try:
+        t_min, t_max = (float(value) for value in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be a pair (T_min, T_max) of numbers, got {bounds!r}") from None
+    if not (np.isfinite(t_min) and np.isfinite(t_max) and 0 < t_min < t_max):
+        raise ValueError(f"bounds must satisfy 0 < T_min < T_max (both finite), got {bounds!r}")
+    return t_min, t_max
 
 
 def _check_labels(labels: ArrayLike, name: str = "labels") -> NDArray[np.int64]:

@@ -22,26 +22,13 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from helpers import relative_error, softmax  # noqa: E402
 
 from lossopt_companion import losses  # noqa: E402
 
 REDUCTIONS = ("mean", "sum", "none")
 TORCH_TOLERANCE = 1e-9
 KERAS_TOLERANCE = 2e-5
-
-
-def relative_error(actual: Any, expected: Any) -> float:
-    actual_array = np.asarray(actual, dtype=np.float64)
-    expected_array = np.asarray(expected, dtype=np.float64)
-    assert actual_array.shape == expected_array.shape
-    scale = np.max(np.abs(expected_array))
-    assert scale > 0, "a comparison against all zeros would prove little"
-    return float(np.max(np.abs(actual_array - expected_array)) / scale)
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    shifted = np.exp(x - x.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from helpers import relative_error
 
 from lossopt_companion import losses
 from lossopt_companion.models import (
@@ -19,13 +20,6 @@ from lossopt_companion.models import (
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-
-def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """max |actual - expected| / max |expected|: the error relative to the scale of the whole array."""
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    scale = max(np.max(np.abs(expected)), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(actual - expected)) / scale)
 
 
 def _targets(kind: str, rng: np.random.Generator, n: int, n_outputs: int) -> np.ndarray:

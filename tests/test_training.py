@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import relative_error
 
 from lossopt_companion.models import MLP, LinearRegression, LogisticRegression
 from lossopt_companion.optim import SGD, Adam
@@ -13,11 +14,6 @@ from lossopt_companion.training import METRICS, Callback, History, fit, minibatc
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-
-def relative_error(actual, expected) -> float:
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300))
 
 
 def _classification_data(seed: int = 0, n: int = 70, n_features: int = 8, n_classes: int = 3):

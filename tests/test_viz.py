@@ -307,9 +307,22 @@ def test_history_of_several_runs_on_a_log_scale() -> None:
     ]
 
 
+def test_history_names_the_validation_curves_as_asked() -> None:
+    runs = {"SGD": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, "Adam": {"val_loss": [0.9, 0.4]}}
+    fig = plot_history(runs, validation_label="test")
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend == ["SGD (training)", "SGD (test)", "Adam (test)"]
+    single = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, validation_label="held-out")
+    assert [text.get_text() for text in single.legends[0].get_texts()] == ["training", "held-out"]
+    default = plot_history(runs)
+    assert [text.get_text() for text in default.legends[0].get_texts()][1] == "SGD (validation)"
+
+
 @pytest.mark.parametrize(
     ("history", "kwargs", "match"),
     [
+        ({"loss": [1.0, 0.5]}, {"validation_label": ""}, "validation_label"),
+        ({"loss": [1.0, 0.5]}, {"validation_label": None}, "validation_label"),
         ({"loss": [1.0, 0.5]}, {"metrics": ("accuracy",)}, "metrics"),
         ({"loss": [1.0, 0.5]}, {"metrics": ()}, "metrics"),
         ({"loss": [1.0, 0.0]}, {"log_scale": True}, "log_scale"),
@@ -356,6 +369,37 @@ def test_reliability_diagram(tmp_path: Path, rng: np.random.Generator) -> None:
     assert len(diagram_ax.get_legend().get_texts()) == 3
 
 
+def test_reliability_diagram_leaves_out_sparse_bins(rng: np.random.Generator) -> None:
+    logits = rng.normal(size=(300, 3)) * 4
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = rng.integers(3, size=300)
+    bins = calibration_bins(probabilities, labels, n_bins=12)
+    min_count = int(np.median(bins.counts[bins.counts > 0]))  # about half of the filled bins are sparser
+    kept = bins.counts >= min_count
+    assert 0 < kept.sum() < (bins.counts > 0).sum()
+
+    fig = reliability_diagram(probabilities, labels, n_bins=12, min_count=min_count)
+    diagram_ax, counts_ax = fig.axes
+    curve = diagram_ax.get_lines()[1]
+    assert len(curve.get_xdata()) == kept.sum()                   # one point per drawn bin
+    np.testing.assert_allclose(curve.get_xdata(), bins.confidence[kept])
+    np.testing.assert_allclose(curve.get_ydata(), bins.accuracy[kept])
+    assert [bar.get_height() for bar in counts_ax.patches] == bins.counts.tolist()  # every bin still counted
+    (threshold,) = counts_ax.get_lines()
+    assert threshold.get_ydata()[0] == min_count
+    ece = expected_calibration_error(probabilities, labels, n_bins=12)  # the ECE is over all bins
+    assert diagram_ax.get_legend().get_texts()[-1].get_text() == f"ECE = {ece:.3f}"
+
+    # min_count = 0 and 1 draw exactly what the default draws, with no threshold line.
+    default = reliability_diagram(probabilities, labels, n_bins=12)
+    for value in (0, 1):
+        other = reliability_diagram(probabilities, labels, n_bins=12, min_count=value)
+        np.testing.assert_array_equal(other.axes[0].get_lines()[1].get_xydata(),
+                                      default.axes[0].get_lines()[1].get_xydata())
+        assert len(other.axes[1].get_lines()) == 0
+    assert len(default.axes[0].get_lines()[1].get_xdata()) == (bins.counts > 0).sum()
+
+
 def test_reliability_diagram_into_one_axes() -> None:
     fig, ax = plt.subplots()
     reliability_diagram([[0.9, 0.1], [0.2, 0.8]], [0, 0], n_bins=2, ax=ax)
@@ -371,6 +415,8 @@ def test_reliability_diagram_into_one_axes() -> None:
         ([[1.5, -0.5]], [0], {}, "probabilities"),
         ([[0.9, 0.1]], [0, 1], {}, "probabilities"),
         ([[0.9, 0.1]], [0], {"ax": "axes"}, "ax"),
+        ([[0.9, 0.1]], [0], {"min_count": -1}, "min_count"),
+        ([[0.9, 0.1]], [0], {"min_count": 2.5}, "min_count"),
     ],
 )
 def test_bad_reliability_arguments_raise(probabilities, labels, kwargs: dict, match: str) -> None:

@@ -10,13 +10,14 @@ be lists or arrays; float32 inputs give float32 results, anything else float64. 
 
 - ``"none"``: the elementwise losses (:func:`mse`, :func:`mae`, :func:`huber`, the binary cross-entropies,
   :func:`hinge`) or the per-sample losses, summed over classes (:func:`cross_entropy`,
-  :func:`multiclass_hinge`, :func:`kl_divergence`); the gradient is then that of their sum;
+  :func:`multiclass_hinge`, :func:`kl_divergence`, :func:`kl_divergence_with_logits`, :func:`distillation`);
+  the gradient is then that of their sum;
 - ``"sum"``: their sum;
 - ``"mean"``: their mean (the default).
 
 Shapes must match exactly (no broadcasting) except for integer labels, and bad input (a shape mismatch, an
-unknown reduction, labels out of range, probabilities outside [0, 1], a NaN, a non-positive ``delta``) raises
-``ValueError`` naming the argument.
+unknown reduction, labels out of range, probabilities outside [0, 1], a NaN, a non-positive ``delta`` or
+``temperature``) raises ``ValueError`` naming the argument.
 
 ========================================  =============  =================================================
 function                                  ``y_pred`` is  agrees with
@@ -30,6 +31,11 @@ function                                  ``y_pred`` is  agrees with
 :func:`hinge`                             scores         ``keras.losses.Hinge``
 :func:`multiclass_hinge`                  scores (N, C)  ``F.multi_margin_loss`` (not Keras's)
 :func:`kl_divergence`                     probabilities  ``F.kl_div(q.log(), p, reduction="batchmean")``
+:func:`kl_divergence_with_logits`         logits (N, C)  ``F.kl_div(F.log_softmax(z, 1), p,
+                                                         reduction="batchmean")``
+:func:`distillation`                      logits (N, C)  ``F.kl_div(F.log_softmax(s / T, 1),
+                                                         F.softmax(t / T, 1), reduction="batchmean") * T**2``
+                                                         (t: the teacher's logits, s: the student's)
 ========================================  =============  =================================================
 
 (``F`` is ``torch.nn.functional``.)
@@ -50,6 +56,12 @@ from .binary import (
     binary_cross_entropy_with_logits_grad,
 )
 from .cross_entropy import cross_entropy, cross_entropy_grad
+from .distillation import (
+    distillation,
+    distillation_grad,
+    kl_divergence_with_logits,
+    kl_divergence_with_logits_grad,
+)
 from .divergence import kl_divergence, kl_divergence_grad
 from .margin import hinge, hinge_grad, multiclass_hinge, multiclass_hinge_grad
 from .regression import huber, huber_grad, mae, mae_grad, mse, mse_grad
@@ -73,4 +85,8 @@ __all__ = [
     "multiclass_hinge_grad",
     "kl_divergence",
     "kl_divergence_grad",
+    "kl_divergence_with_logits",
+    "kl_divergence_with_logits_grad",
+    "distillation",
+    "distillation_grad",
 ]

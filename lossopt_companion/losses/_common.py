@@ -122,3 +122,33 @@ def apply_reduction(values: FloatArray, reduction: str) -> LossValue:
 def gradient_scale(n_terms: int, reduction: str) -> float:
     """The factor by which ``reduction`` scales the gradient of the summed loss: 1 / n_terms for "mean"."""
     return 1.0 / n_terms if reduction == "mean" else 1.0
+
+
+def check_loss_weights(
+    weights: ArrayLike,
+    name: str,
+    target_shape: tuple[int, ...],
+    dtype: np.dtype,
+    expected: str,
+    *,
+    broadcast: bool,
+) -> FloatArray:
+    """Check non-negative, finite weights of shape ``target_shape`` (or, with ``broadcast``, of a shape that
+    broadcasts to it); return them in ``dtype``, so that float32 inputs keep a float32 loss.
+
+    ``expected`` describes the accepted shapes for the error message. A weight of 0 is allowed (it switches a
+    term off); a negative weight would turn the loss into a quantity to maximise, and is refused.
+    """
+    array = as_float_array(weights, name)
+    shape: tuple[int, ...] | None = array.shape
+    if broadcast:
+        try:
+            shape = np.broadcast_shapes(array.shape, target_shape)
+        except ValueError:
+            shape = None
+    if shape != target_shape:
+        raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
+    check_finite(array, name)
+    if array.min() < 0:
+        raise ValueError(f"{name} must hold non-negative weights, got a minimum of {float(array.min())!r}")
+    return array.astype(dtype, copy=False)

@@ -9,6 +9,7 @@ from ._common import (
     FloatArray,
     LossValue,
     apply_reduction,
+    check_loss_weights,
     check_probabilities,
     gradient_scale,
     prepare_finite_pair,
@@ -134,6 +135,22 @@ def binary_cross_entropy_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction
     return (y_pred - y_true) / denominator * gradient_scale(y_pred.size, reduction)
 
 
+def _prepare_logits(
+    y_true: ArrayLike, y_pred: ArrayLike, reduction: str, pos_weight: ArrayLike | None
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    y_true, logits = prepare_finite_pair(y_true, y_pred, reduction)
+    check_probabilities(y_true, "y_true")
+    if pos_weight is None:
+        return y_true, logits, None
+    expected = (
+        f"a scalar, an array of shape ({logits.shape[-1]},) (one weight per entry of y_pred's last axis), "
+        f"or any shape that broadcasts to y_pred's shape {logits.shape}"
+    )
+    return y_true, logits, check_loss_weights(
+        pos_weight, "pos_weight", logits.shape, logits.dtype, expected, broadcast=True
+    )
+
+
 def _sigmoid(logits: FloatArray) -> FloatArray:
     # exp(-|x|) lies in (0, 1] and never overflows; 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0 are both
     # sigma(x), each evaluated where it cannot overflow (exp(-x) would overflow for x < -88 in float32).
@@ -142,7 +159,7 @@ def _sigmoid(logits: FloatArray) -> FloatArray:
 
 
 def binary_cross_entropy_with_logits(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean"
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean", pos_weight: ArrayLike | None = None
 ) -> LossValue:
     r"""Binary cross-entropy of logits: :func:`binary_cross_entropy` of :math:`\sigma(x)`, computed stably.
 
@@ -163,6 +180,24 @@ def binary_cross_entropy_with_logits(
     ``tf.nn.sigmoid_cross_entropy_with_logits`` uses the same stable form), for logits of any size: there is
     no clipping, so a logit of 1e4 with the wrong label costs 1e4.
 
+    **Weighting the positives.** With ``pos_weight`` :math:`p` the positive term is multiplied by :math:`p`:
+
+    .. math::
+
+        \ell_i = -\bigl[ p\, y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr]
+               = (1 - y_i)\, x_i + \bigl(p\, y_i + 1 - y_i\bigr) \log\bigl(1 + e^{-x_i}\bigr),
+
+    torch's form (``aten/src/ATen/native/Loss.cpp``), evaluated here as :math:`(1 - y_i) x_i` for
+    :math:`x_i \ge 0` and :math:`-p\, y_i x_i` for :math:`x_i < 0`, plus
+    :math:`(p\, y_i + 1 - y_i) \log(1 + e^{-|x_i|})`, which again cannot overflow or cancel. :math:`p` is a
+    scalar, or an array broadcast against ``y_pred`` as torch broadcasts it: shape (C,) gives one weight per
+    entry of the last axis (per class of a multi-label (N, C) problem). ``"mean"`` still divides by the number
+    of elements, not by the weights. Equals
+    ``torch.nn.functional.binary_cross_entropy_with_logits(y_pred, y_true, pos_weight=p)`` and, elementwise,
+    TensorFlow's ``tf.nn.weighted_cross_entropy_with_logits(y_true, y_pred, pos_weight=p)``. Keras's losses
+    have no such argument; for labels in {0, 1} and one output per sample, ``fit(..., class_weight={0: 1,
+    1: p})`` gives the same mean. :math:`p = n_- / n_+` balances the two classes' total weight.
+
     Parameters
     ----------
     y_true : array_like
@@ -172,6 +207,9 @@ def binary_cross_entropy_with_logits(
     reduction : str
         ``"mean"`` (default), ``"sum"`` or ``"none"``: ``"none"`` returns the elementwise losses, ``"sum"``
         their sum, ``"mean"`` their mean.
+    pos_weight : array_like, optional
+        Non-negative weight :math:`p` of the positive term: a scalar, shape (C,) for ``y_pred`` of shape
+        (..., C), or any shape that broadcasts to ``y_pred``'s. ``None`` (default) is :math:`p = 1`.
 
     Returns
     -------
@@ -181,22 +219,37 @@ def binary_cross_entropy_with_logits(
     Raises
     ------
     ValueError
-        If the shapes differ, an input is empty or not finite, a target lies outside [0, 1], or ``reduction``
-        is unknown.
+        If the shapes differ, an input is empty or not finite, a target lies outside [0, 1], ``reduction``
+        is unknown, or ``pos_weight`` does not broadcast to ``y_pred``'s shape or holds a negative or
+        non-finite value.
 
     Examples
     --------
     >>> print(binary_cross_entropy_with_logits([1.0, 0.0, 1.0], [0.0, 0.0, -1e4], reduction="none"))
     [6.93147181e-01 6.93147181e-01 1.00000000e+04]
+    >>> print(binary_cross_entropy_with_logits([1.0, 0.0, 1.0], [0.0, 0.0, -1e4], reduction="none",
+    ...                                        pos_weight=3.0))
+    [2.07944154e+00 6.93147181e-01 3.00000000e+04]
+    >>> print(binary_cross_entropy_with_logits([[1.0, 1.0]], [[0.0, 0.0]], pos_weight=[1.0, 2.0],
+    ...                                        reduction="none"))
+    [[0.69314718 1.38629436]]
     """
-    y_true, logits = prepare_finite_pair(y_true, y_pred, reduction)
-    check_probabilities(y_true, "y_true")
-    linear_part = np.where(logits >= 0, (1 - y_true) * logits, -y_true * logits)
-    return apply_reduction(linear_part + np.log1p(np.exp(-np.abs(logits))), reduction)
+    y_true, logits, pos_weight_array = _prepare_logits(y_true, y_pred, reduction, pos_weight)
+    if pos_weight_array is None:
+        linear_part = np.where(logits >= 0, (1 - y_true) * logits, -y_true * logits)
+        return apply_reduction(linear_part + np.log1p(np.exp(-np.abs(logits))), reduction)
+    # p y + (1 - y) is a sum of non-negative terms: no cancellation (torch writes it 1 + (p - 1) y). A
+    # weighted loss beyond the float range is +inf, as in torch: silence the overflow warning.
+    with np.errstate(over="ignore"):
+        weighted_target = pos_weight_array * y_true
+        log_weight = weighted_target + (1 - y_true)
+        linear_part = np.where(logits >= 0, (1 - y_true) * logits, -weighted_target * logits)
+        values = linear_part + log_weight * np.log1p(np.exp(-np.abs(logits)))
+    return apply_reduction(values, reduction)
 
 
 def binary_cross_entropy_with_logits_grad(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean"
+    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean", pos_weight: ArrayLike | None = None
 ) -> FloatArray:
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits ``y_pred``.
 
@@ -208,6 +261,16 @@ def binary_cross_entropy_with_logits_grad(
     logit). Equals torch's autograd gradient of ``torch.nn.functional.binary_cross_entropy_with_logits`` and
     TensorFlow's of ``keras.losses.BinaryCrossentropy(from_logits=True)``.
 
+    With ``pos_weight`` :math:`p` it is
+
+    .. math::
+
+        \frac{\partial L}{\partial x_i} = \frac{1}{n} \Bigl( \bigl(p\, y_i + 1 - y_i\bigr)\, \sigma(x_i)
+        - p\, y_i \Bigr) \quad (\text{"mean"}),
+
+    torch's backward formula (``binary_cross_entropy_with_logits_backward``) and its autograd gradient of
+    ``binary_cross_entropy_with_logits(y_pred, y_true, pos_weight=p)``.
+
     Parameters
     ----------
     y_true : array_like
@@ -217,6 +280,8 @@ def binary_cross_entropy_with_logits_grad(
     reduction : str
         The reduction of the loss being differentiated, ``"mean"`` (default), ``"sum"`` or ``"none"`` (which
         gives the gradient of the sum).
+    pos_weight : array_like, optional
+        As in :func:`binary_cross_entropy_with_logits`.
 
     Returns
     -------
@@ -232,7 +297,13 @@ def binary_cross_entropy_with_logits_grad(
     --------
     >>> print(binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 1e30], reduction="sum"))
     [-0.5  1. ]
+    >>> print(binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 1e30], reduction="sum", pos_weight=3.0))
+    [-1.5  1. ]
     """
-    y_true, logits = prepare_finite_pair(y_true, y_pred, reduction)
-    check_probabilities(y_true, "y_true")
-    return (_sigmoid(logits) - y_true) * gradient_scale(logits.size, reduction)
+    y_true, logits, pos_weight_array = _prepare_logits(y_true, y_pred, reduction, pos_weight)
+    scale = gradient_scale(logits.size, reduction)
+    if pos_weight_array is None:
+        return (_sigmoid(logits) - y_true) * scale
+    with np.errstate(over="ignore"):  # beyond the float range: +-inf, as in torch
+        weighted_target = pos_weight_array * y_true
+        return ((weighted_target + (1 - y_true)) * _sigmoid(logits) - weighted_target) * scale

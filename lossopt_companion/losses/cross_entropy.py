@@ -29,6 +29,7 @@ from ._common import (
     FloatArray,
     LossValue,
     apply_reduction,
+    check_loss_weights,
     check_probabilities,
     check_two_dimensional,
     class_labels,
@@ -181,8 +182,54 @@ def _gradient(
     return gradient, bool(np.isfinite(row_min).all() and np.isfinite(row_max).all())
 
 
+def _class_weights(weight: ArrayLike, logits: FloatArray) -> FloatArray:
+    n_classes = logits.shape[1]
+    expected = f"an array of shape ({n_classes},), one weight per class of y_pred"
+    return check_loss_weights(weight, "weight", (n_classes,), logits.dtype, expected, broadcast=False)
+
+
+def _weighted_targets(
+    labels: NDArray[np.intp] | None,
+    probabilities: FloatArray | None,
+    weights: FloatArray,
+    smoothing: float,
+    n_classes: int,
+) -> FloatArray:
+    """The targets T, shape (N, C), for which the weighted loss of row i is sum_c T_ic (lse_i - x_ic).
+
+    Labels: T_ic = (1 - eps) w_c [c = y_i] + (eps / C) w_c; probabilities: T_ic = ((1 - eps) t_ic + eps / C)
+    w_c, as torch builds them (``cross_entropy_loss_label_smoothing`` and ``cross_entropy_loss_prob_target``).
+    """
+    if probabilities is not None:
+        if smoothing > 0:
+            return (probabilities * (1 - smoothing) + smoothing / n_classes) * weights
+        return probabilities * weights
+    targets = np.empty((labels.shape[0], n_classes), dtype=weights.dtype)
+    targets[...] = weights * (smoothing / n_classes)
+    targets[np.arange(labels.shape[0]), labels] += (1 - smoothing) * weights[labels]
+    return targets
+
+
+def _weighted_mean_denominator(labels: NDArray[np.intp] | None, weights: FloatArray, n_samples: int) -> float:
+    """What torch's "mean" divides by: sum_i w[y_i] for labels, N for probabilities."""
+    if labels is None:
+        return float(n_samples)
+    total = weights[labels].sum()
+    if total == 0:
+        raise ValueError(
+            "weight gives every label in y_true a weight of 0, so the weighted mean (divided by the sum of "
+            "weight[y_true]) is undefined (torch returns NaN); use reduction='sum' or 'none'"
+        )
+    return total
+
+
 def cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean", label_smoothing: float = 0.0
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    weight: ArrayLike | None = None,
 ) -> LossValue:
     r"""Softmax cross-entropy of logits against integer labels or class probabilities, stable for any logits.
 
@@ -205,9 +252,29 @@ def cross_entropy(
     (``y_true`` of dtype int64 in torch) and for probabilities, and Keras's
     ``CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)`` (on one-hot targets) or
     ``SparseCategoricalCrossentropy(from_logits=True)`` (on labels, without smoothing), from ``keras.losses``.
-    Probability rows need not sum to 1 (neither framework requires it), and ``ignore_index`` and class weights
-    are not supported. Large inputs are processed in cache-sized blocks of rows on all cores; the result is
-    the same bit for bit whatever the number of cores.
+    Probability rows need not sum to 1 (neither framework requires it), and ``ignore_index`` is not supported.
+    Large inputs are processed in cache-sized blocks of rows on all cores; the result is the same bit for bit
+    whatever the number of cores.
+
+    **Class weights.** With ``weight`` :math:`w \in \mathbb{R}^C` each class's term is multiplied by its
+    weight, as torch does (``aten/src/ATen/native/LossNLL.cpp``):
+
+    .. math::
+
+        \ell_i = \sum_{c=1}^{C} w_c\, \tilde t_{ic} \Bigl( \log \sum_{k=1}^{C} e^{x_{ik}} - x_{ic} \Bigr),
+
+    which for a label and :math:`\varepsilon = 0` is :math:`w_{y_i} (\log \sum_k e^{x_{ik}} - x_{i, y_i})`.
+    ``"none"`` and ``"sum"`` are as without weights, but ``"mean"`` differs between the two kinds of target:
+    for labels it is torch's weighted mean :math:`\sum_i \ell_i / \sum_i w_{y_i}` (with or without label
+    smoothing: the smoothing term is divided by the same :math:`\sum_i w_{y_i}`), for probabilities it is
+    :math:`\sum_i \ell_i / N`. Equals ``torch.nn.functional.cross_entropy(y_pred, y_true, weight=w,
+    label_smoothing=label_smoothing)`` for every reduction and both kinds of target. Keras's losses have no
+    class-weight argument: ``SparseCategoricalCrossentropy(from_logits=True,
+    reduction="mean_with_sample_weight")(y_true, y_pred, sample_weight=w[y_true])`` gives the weighted mean
+    for labels without smoothing, and ``fit(..., class_weight=...)``, which weights each sample by its class
+    but keeps the default reduction ``"sum_over_batch_size"``, divides by :math:`N` instead: it is
+    ``cross_entropy(..., weight=w, reduction="sum") / N``. A weight of 0 drops a class; if every label has
+    weight 0, the weighted ``"mean"`` is 0 / 0 and raises ``ValueError`` (torch returns NaN).
 
     Parameters
     ----------
@@ -221,6 +288,8 @@ def cross_entropy(
         ``"sum"`` their sum, ``"mean"`` their mean.
     label_smoothing : float
         :math:`\varepsilon \in [0, 1]`: the weight moved from the targets to the uniform distribution.
+    weight : array_like, optional
+        Non-negative class weights :math:`w` of shape (C,). ``None`` (default) weighs every class 1.
 
     Returns
     -------
@@ -232,22 +301,54 @@ def cross_entropy(
     ValueError
         If ``y_pred`` is not a finite (N, C) array; ``y_true`` is neither integer labels of shape (N,) in
         :math:`[0, C)` nor finite probabilities in [0, 1] of shape (N, C); ``label_smoothing`` lies outside
-        [0, 1]; or ``reduction`` is unknown.
+        [0, 1]; ``reduction`` is unknown; ``weight`` is not of shape (C,) or holds a negative or non-finite
+        value; or ``reduction="mean"`` with labels whose weights are all 0.
 
     Examples
     --------
     >>> print(cross_entropy([0, 1], [[2.0, 0.0], [1e4, -1e4]], reduction="none"))
     [1.26928011e-01 2.00000000e+04]
+
+    Weights 1 and 3: the second sample counts three times, and "mean" divides by 1 + 3.
+
+    >>> print(cross_entropy([0, 1], [[0.0, 0.0], [0.0, 0.0]], weight=[1.0, 3.0], reduction="none"))
+    [0.69314718 2.07944154]
+    >>> print(cross_entropy([0, 1], [[0.0, 0.0], [0.0, 0.0]], weight=[1.0, 3.0]))
+    0.6931471805599453
     """
     labels, probabilities, logits, smoothing = _prepare(y_true, y_pred, reduction, label_smoothing)
-    losses, all_finite = _per_sample_losses(logits, labels, probabilities, smoothing)
+    if weight is None:
+        losses, all_finite = _per_sample_losses(logits, labels, probabilities, smoothing)
+        if not all_finite:
+            check_finite(logits, "y_pred")
+        return apply_reduction(losses, reduction)
+    weights = _class_weights(weight, logits)
+    if labels is not None and smoothing == 0:
+        losses, all_finite = _per_sample_losses(logits, labels, None, 0.0)
+        losses = losses * weights[labels]
+    else:
+        targets = _weighted_targets(labels, probabilities, weights, smoothing, logits.shape[1])
+        losses, all_finite = _per_sample_losses(logits, None, targets, 0.0)
     if not all_finite:
         check_finite(logits, "y_pred")
-    return apply_reduction(losses, reduction)
+    if reduction != "mean":
+        return apply_reduction(losses, reduction)
+    denominator = _weighted_mean_denominator(labels, weights, logits.shape[0])
+    # As apply_reduction: a float32 sum can overflow where the mean does not.
+    with np.errstate(over="ignore"):
+        mean = np.add.reduce(losses, axis=None) / denominator
+        if not np.isfinite(mean):
+            mean = np.add.reduce(losses / denominator, axis=None)
+    return mean
 
 
 def cross_entropy_grad(
-    y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean", label_smoothing: float = 0.0
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    weight: ArrayLike | None = None,
 ) -> FloatArray:
     r"""Gradient of :func:`cross_entropy` with respect to the logits ``y_pred``.
 
@@ -262,6 +363,17 @@ def cross_entropy_grad(
     ``torch.nn.functional.cross_entropy`` (with the same ``label_smoothing``) and TensorFlow's of
     ``keras.losses.CategoricalCrossentropy(from_logits=True)``.
 
+    With class weights :math:`w` the targets become :math:`u_{ic} = w_c \tilde t_{ic}` and the gradient is
+
+    .. math::
+
+        \frac{\partial L}{\partial x_{ic}} = \frac{1}{D} \Bigl( \operatorname{softmax}(x_i)_c
+        \sum_{k} u_{ik} - u_{ic} \Bigr), \qquad D = \sum_i w_{y_i} \text{ (labels)}, \quad D = N
+        \text{ (probabilities)} \quad (\text{"mean"}),
+
+    (:math:`D = 1` for ``"sum"`` and ``"none"``), torch's autograd gradient of
+    ``cross_entropy(y_pred, y_true, weight=w, label_smoothing=label_smoothing)``.
+
     Parameters
     ----------
     y_true : array_like
@@ -272,6 +384,8 @@ def cross_entropy_grad(
         The reduction of the loss being differentiated, ``"mean"`` (default), ``"sum"`` or ``"none"`` (which
         gives the gradient of the sum).
     label_smoothing : float
+        As in :func:`cross_entropy`.
+    weight : array_like, optional
         As in :func:`cross_entropy`.
 
     Returns
@@ -288,10 +402,26 @@ def cross_entropy_grad(
     --------
     >>> print(cross_entropy_grad([0], [[0.0, 0.0]], reduction="sum"))
     [[-0.5  0.5]]
+    >>> print(cross_entropy_grad([0], [[0.0, 0.0]], reduction="sum", weight=[3.0, 1.0]))
+    [[-1.5  1.5]]
     """
     labels, probabilities, logits, smoothing = _prepare(y_true, y_pred, reduction, label_smoothing)
-    scale = gradient_scale(logits.shape[0], reduction)
-    gradient, all_finite = _gradient(logits, labels, probabilities, smoothing, scale)
+    if weight is None:
+        scale = gradient_scale(logits.shape[0], reduction)
+        gradient, all_finite = _gradient(logits, labels, probabilities, smoothing, scale)
+        if not all_finite:
+            check_finite(logits, "y_pred")
+        return gradient
+    weights = _class_weights(weight, logits)
+    scale = 1.0
+    if reduction == "mean":
+        scale = 1.0 / _weighted_mean_denominator(labels, weights, logits.shape[0])
+    if labels is not None and smoothing == 0:
+        gradient, all_finite = _gradient(logits, labels, None, 0.0, scale)
+        gradient *= weights[labels, np.newaxis]
+    else:
+        targets = _weighted_targets(labels, probabilities, weights, smoothing, logits.shape[1])
+        gradient, all_finite = _gradient(logits, None, targets, 0.0, scale)
     if not all_finite:
         check_finite(logits, "y_pred")
     return gradient

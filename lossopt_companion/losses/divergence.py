@@ -1,4 +1,8 @@
-"""The Kullback-Leibler divergence between rows of class probabilities, with its gradient."""
+r"""The Kullback-Leibler divergence of rows of probabilities :math:`q` (:func:`kl_divergence`).
+
+Its versions for logits, :func:`~lossopt_companion.losses.kl_divergence_with_logits` and the distillation loss,
+are in ``lossopt_companion.losses.distillation``.
+"""
 
 from __future__ import annotations
 
@@ -139,3 +143,6 @@ def kl_divergence_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str =
     with np.errstate(divide="ignore", over="ignore"):
         minus_ratio = np.divide(-p, q, out=np.zeros_like(p), where=counted)
     return minus_ratio * gradient_scale(p.shape[0], reduction)
+
+
+# ------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from .._validation import check_int
 from ..metrics import calibration_bins, expected_calibration_error
 from ._style import PALETTE, style_context
 
@@ -21,6 +22,7 @@ def reliability_diagram(
     labels: ArrayLike,
     *,
     n_bins: int = 10,
+    min_count: int = 0,
     ax: Axes | Sequence[Axes] | None = None,
     label: str | None = None,
     color: str | None = None,
@@ -34,6 +36,11 @@ def reliability_diagram(
     (``metrics.expected_calibration_error``), the count-weighted mean distance to the diagonal; the lower
     panel shows how many predictions fall in each bin, since a bin with few samples has a noisy accuracy.
 
+    A bin's accuracy is a mean over its samples, so a bin of two or three samples can land anywhere between
+    0 and 1; ``min_count`` leaves such bins out of the diagram (no point, and the curve joins the bins on
+    either side). They still count in the histogram below, which marks ``min_count`` (when above 1) with a
+    dotted line, and in the ECE, which weights every bin by its count anyway.
+
     To compare models, call it again with the returned figure's axes: ``reliability_diagram(p2, y,
     ax=fig.axes, label="after temperature scaling")``.
 
@@ -46,6 +53,8 @@ def reliability_diagram(
         The true classes. Shape ``(N,)``.
     n_bins : int, optional
         The number of confidence bins, at least 1. Default: 10.
+    min_count : int, optional
+        Draw only the bins holding at least this many samples. Default: 0 (every non-empty bin).
     ax : matplotlib.axes.Axes or tuple, optional
         Draw into these axes: one Axes for the diagram only, or ``(diagram, counts)``. By default a new figure
         with both panels.
@@ -62,8 +71,8 @@ def reliability_diagram(
     Raises
     ------
     ValueError
-        If ``n_bins < 1``, a probability lies outside :math:`[0, 1]`, rows do not sum to 1, or the labels do
-        not match (see ``metrics.calibration_bins``).
+        If ``n_bins < 1``, ``min_count`` is not a non-negative integer, a probability lies outside
+        :math:`[0, 1]`, rows do not sum to 1, or the labels do not match (see ``metrics.calibration_bins``).
 
     Examples
     --------
@@ -77,6 +86,7 @@ def reliability_diagram(
     >>> plt.close(fig)
     """
     bins = calibration_bins(probabilities, labels, n_bins)
+    min_count = check_int(min_count, "min_count", minimum=0)
     ece = expected_calibration_error(probabilities, labels, n_bins)
     with style_context():
         diagram_ax, counts_ax = _resolve_axes(ax)
@@ -86,7 +96,7 @@ def reliability_diagram(
                             label="perfect calibration")
         n_models = sum(1 for line in diagram_ax.get_lines() if line.get_gid() != _DIAGONAL_ID)
         color = color or PALETTE[n_models % len(PALETTE)]
-        filled = bins.counts > 0
+        filled = (bins.counts > 0) & (bins.counts >= min_count)
         name = f"{label} (ECE = {ece:.3f})" if label else f"ECE = {ece:.3f}"
         diagram_ax.plot(
             bins.confidence[filled], bins.accuracy[filled], "-o", color=color, markersize=5, label=name
@@ -101,6 +111,8 @@ def reliability_diagram(
             centers = (bins.edges[:-1] + bins.edges[1:]) / 2
             width = np.diff(bins.edges)
             counts_ax.bar(centers, bins.counts, width=width * 0.9, color=color, alpha=0.45, label=label)
+            if min_count > 1:  # 0 and 1 leave no non-empty bin out
+                counts_ax.axhline(min_count, color="0.45", linestyle=":", linewidth=1.0)
             counts_ax.set_xlim(0, 1)
             counts_ax.set_xlabel("confidence")
             counts_ax.set_ylabel("count")

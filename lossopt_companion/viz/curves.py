@@ -114,10 +114,13 @@ def plot_history(
     log_scale: bool = False,
     title: str | None = None,
     figsize: tuple[float, float] | None = None,
+    validation_label: str = "validation",
 ) -> Figure:
     """Plot training curves: one panel per metric, training solid and validation dashed, one colour per run.
 
-    The legend names each run, followed by "(training)" or "(validation)" when some run has validation curves.
+    The legend names each run, followed by "(training)" or "(validation)" when some run has validation curves;
+    ``validation_label`` replaces the word "validation", e.g. by "test" when the held-out data is the test
+    set.
 
     Parameters
     ----------
@@ -134,6 +137,8 @@ def plot_history(
         A title above the panels.
     figsize : tuple, optional
         The figure size in inches; by default 4.8 wide per panel and 3.6 high.
+    validation_label : str, optional
+        What the legend calls the ``val_`` curves. Default: ``"validation"``.
 
     Returns
     -------
@@ -144,7 +149,8 @@ def plot_history(
     ------
     ValueError
         If ``history`` is neither form, ``metrics`` is empty, a metric is recorded in no run (neither training
-        nor validation), a record is not a 1-D list of numbers, or ``log_scale`` meets a non-positive value.
+        nor validation), a record is not a 1-D list of numbers, ``log_scale`` meets a non-positive value, or
+        ``validation_label`` is not a non-empty string.
 
     Examples
     --------
@@ -158,6 +164,8 @@ def plot_history(
     >>> plt.close(fig)
     """
     runs = _as_runs(history)
+    if not isinstance(validation_label, str) or not validation_label:
+        raise ValueError(f"validation_label must be a non-empty string, got {validation_label!r}")
     names = [metrics] if isinstance(metrics, str) else list(metrics)
     if not names or not all(isinstance(name, str) for name in names):
         raise ValueError(f"metrics must be a metric name or a non-empty sequence of names, got {metrics!r}")
@@ -184,7 +192,7 @@ def plot_history(
                     if (name, run, key) not in series:
                         continue
                     values, style = series[(name, run, key)]
-                    part = "validation" if key.startswith("val_") else "training"
+                    part = validation_label if key.startswith("val_") else "training"
                     if run and not has_validation:  # nothing to tell training curves apart from
                         label = run
                     else:
