@@ -25,20 +25,17 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
+from lossopt_companion.frameworks import torch_mlp
+from lossopt_companion.models import MLP
+
 
 def build_network(params):
-    """Linear layers with ReLU between them, with the given weights (W_1, b_1, W_2, b_2, ...)."""
-    layers = []
-    for layer in range(len(params) // 2):
-        weight, bias = params[2 * layer], params[2 * layer + 1]
-        if layer > 0:
-            layers.append(torch.nn.ReLU())
-        linear = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weight))
-            linear.bias.copy_(torch.from_numpy(bias))
-        layers.append(linear)
-    return torch.nn.Sequential(*layers)
+    """Linear layers with ReLU between them, with the given weights (W_1, b_1, W_2, b_2, ...), in float64."""
+    sizes = [params[0].shape[1]] + [weight.shape[0] for weight in params[0::2]]
+    model = MLP(sizes)                       # the companion's network of these sizes ...
+    for array, value in zip(model.params, params):
+        array[...] = value                   # ... given these weights, then the same network in torch
+    return torch_mlp(model)
 
 
 def main():
