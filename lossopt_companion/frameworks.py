@@ -57,7 +57,8 @@ def torch_mlp(model: DenseNetwork) -> Any:
       (2): Linear(in_features=4, out_features=2, bias=True)
     )
     >>> X = np.ones((2, 3))
-    >>> bool(np.allclose(network(torch.from_numpy(X)).detach().numpy(), model.forward(X), rtol=1e-12))
+    >>> outputs = network(torch.from_numpy(X)).detach().numpy()
+    >>> bool(np.allclose(outputs, model.forward(X), rtol=1e-12))
     True
     """
     import torch

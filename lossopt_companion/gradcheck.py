@@ -206,11 +206,18 @@ def check_gradient(
     --------
     >>> import numpy as np
     >>> from lossopt_companion import losses
-    >>> y = np.array([1.0, 0.0, 1.0])
-    >>> check_gradient(lambda z: losses.binary_cross_entropy_with_logits(y, z),
-    ...                lambda z: losses.binary_cross_entropy_with_logits_grad(y, z), np.array([0.5, -1.0, 3.0]))
-    GradientCheck(passed=True, max_abs_error=..., max_rel_error=...; step=1e-06, rtol=1e-06, atol=1e-08)
-    >>> bool(check_gradient(lambda x: np.sum(x**2), lambda x: x, np.array([1.0, 2.0])))  # a factor 2 missing
+    >>> y, logits = np.array([1.0, 0.0, 1.0]), np.array([0.5, -1.0, 3.0])
+    >>> check_gradient(
+    ...     lambda z: losses.binary_cross_entropy_with_logits(y, z),
+    ...     lambda z: losses.binary_cross_entropy_with_logits_grad(y, z),
+    ...     logits,
+    ... )
+    GradientCheck(passed=True, max_abs_error=..., max_rel_error=...;
+                  step=1e-06, rtol=1e-06, atol=1e-08)
+
+    A gradient with a factor 2 missing (that of :math:`\sum_i x_i^2` is :math:`2x`) fails:
+
+    >>> bool(check_gradient(lambda x: np.sum(x**2), lambda x: x, np.array([1.0, 2.0])))
     False
     """
     point = _check_point(x)

@@ -142,7 +142,8 @@ def calibration_bins(probabilities: ArrayLike, labels: ArrayLike, n_bins: int = 
     >>> bins = calibration_bins([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], [0, 0, 0], n_bins=2)
     >>> bins.counts  # no confidence is at most 0.5
     array([0, 3])
-    >>> bins.accuracy[1], bins.confidence[1]  # 2 of 3 right, mean confidence (0.9 + 0.7 + 0.6) / 3
+    >>> # the second bin: 2 of 3 right, mean confidence (0.9 + 0.7 + 0.6) / 3
+    >>> bins.accuracy[1], bins.confidence[1]
     (np.float64(0.6666666666666666), np.float64(0.7333333333333334))
     """
     confidence, correct = _top_class(probabilities, labels)
@@ -261,10 +262,12 @@ def fit_temperature(
     >>> import numpy as np
     >>> from lossopt_companion.metrics import fit_temperature
     >>> logits = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 0.0]])
-    >>> labels = np.array([0, 1, 0, 1])  # 3 of 4 right: the best sigmoid(2 / T) is 3/4, T = 2 / log 3
+    >>> # 3 of 4 right: the best sigmoid(2 / T) is 3/4, so T = 2 / log 3
+    >>> labels = np.array([0, 1, 0, 1])
     >>> round(fit_temperature(logits, labels), 12), round(2 / float(np.log(3)), 12)
     (1.820478453254, 1.820478453254)
-    >>> fit_temperature(logits, [0, 1, 0, 0])  # every label the top class: T -> 0, stopped at the bound
+    >>> # every label the top class: T -> 0, stopped at the bound
+    >>> fit_temperature(logits, [0, 1, 0, 0])
     0.01
     """
     scores = as_float_array(logits, "logits").astype(np.float64)

@@ -166,7 +166,7 @@ def test_race_frames_follow_the_longest_path_and_finished_paths_stay_put() -> No
     long = np.linspace([-0.5, 0.5], [3.0, 2.0], 15)
     anim = animate_race(problem, None, None, {"short": short, "long": long})
     np.testing.assert_array_equal(anim.frame_steps, np.arange(15))
-    html = animation_html(anim)
+    html = animation_html(anim, alt="two paths on Himmelblau")
     assert _frames_in(html) == 15 and len(html) < 3_000_000
     overlay = anim._fig.axes[0]
     short_head, long_head = overlay.get_lines()[1], overlay.get_lines()[3]
@@ -187,15 +187,16 @@ def test_long_races_are_subsampled_and_the_html_stays_small() -> None:
     anim = animate_race(problem, None, None, paths)
     assert len(anim.frame_steps) == 100
     assert anim.frame_steps[0] == 0 and anim.frame_steps[-1] == 1000
-    html = animation_html(anim)
+    html = animation_html(anim, alt="GD and L-BFGS on Rosenbrock")
     assert _frames_in(html) == 100
-    assert len(html) < 3_000_000, f"{len(html) / 1e6:.2f} MB"
+    # Column-wide JPEG frames (800 x 560 px) of a contour plot take about 45 kB each.
+    assert len(html) < 5_000_000, f"{len(html) / 1e6:.2f} MB"
 
 
 def test_png_frames_can_be_requested() -> None:
     problem = IllConditionedQuadratic(10.0)
     anim = animate_race(problem, None, None, {"L-BFGS": lbfgs(problem, problem.x0).path}, max_frames=4)
-    html = animation_html(anim, frame_format="png")
+    html = animation_html(anim, alt="L-BFGS", frame_format="png")
     assert _frames_in(html) == 4 and "data:image/png" in html
 
 
@@ -215,12 +216,14 @@ def test_bad_race_arguments_raise(paths: dict, kwargs: dict, match: str) -> None
 
 def test_animation_html_rejects_other_objects() -> None:
     with pytest.raises(ValueError, match="anim"):
-        animation_html(plt.figure())
+        animation_html(plt.figure(), alt="a figure")
     problem = IllConditionedQuadratic(10.0)
     anim = animate_race(problem, None, None, {"L-BFGS": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="frame_format"):
-        animation_html(anim, frame_format="gif")
-    animation_html(anim)  # render it, so matplotlib does not warn about an unused animation
+        animation_html(anim, alt="L-BFGS", frame_format="gif")
+    with pytest.raises(ValueError, match="alt"):
+        animation_html(anim, alt=" ")
+    animation_html(anim, alt="L-BFGS")  # render it, so matplotlib does not warn about an unused animation
 
 
 # --- plot_loss_and_gradient ---------------------------------------------------------------------------------
@@ -458,3 +461,12 @@ def test_plot_history_labels_runs_plainly_when_there_is_no_validation_curve() ->
     fig = plot_history({"constant": {"loss": [1.0, 0.5]}, "cosine": {"loss": [1.0, 0.4]}})
     assert [text.get_text() for text in fig.legends[0].get_texts()] == ["constant", "cosine"]
     plt.close(fig)
+
+
+def test_animation_html_works_offline_and_describes_itself() -> None:
+    problem = IllConditionedQuadratic(10.0)
+    anim = animate_race(problem, None, None, {"L-BFGS": lbfgs(problem, problem.x0).path}, max_frames=3)
+    html = animation_html(anim, alt='L-BFGS "races" <fast>')
+    assert "https://" not in html and "http://" not in html  # no stylesheet from a CDN
+    assert "fa fa-" not in html and html.count('<span aria-hidden="true">') == 9  # every button has a glyph
+    assert 'alt="L-BFGS &quot;races&quot; &lt;fast&gt;"' in html

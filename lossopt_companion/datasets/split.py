@@ -96,8 +96,8 @@ def train_test_split(
     --------
     >>> import numpy as np
     >>> from lossopt_companion.datasets import train_test_split
-    >>> split = train_test_split(np.arange(20).reshape(10, 2), np.array([0] * 6 + [1] * 4), test_size=0.5,
-    ...                          stratify=True)
+    >>> X, y = np.arange(20).reshape(10, 2), np.array([0] * 6 + [1] * 4)
+    >>> split = train_test_split(X, y, test_size=0.5, stratify=True)
     >>> np.bincount(split.y_train), np.bincount(split.y_test)
     (array([3, 2]), array([3, 2]))
     """

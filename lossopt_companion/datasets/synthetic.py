@@ -130,7 +130,8 @@ def make_low_rank_ratings(
 
     .. math::
 
-        R_{ui} = (U V^\top)_{ui} + \varepsilon_{ui}, \qquad \varepsilon_{ui} \sim \mathcal{N}(0, \text{noise}^2),
+        R_{ui} = (U V^\top)_{ui} + \varepsilon_{ui}, \qquad
+        \varepsilon_{ui} \sim \mathcal{N}(0, \text{noise}^2),
 
     observed on :math:`m = \mathrm{round}(\text{density} \cdot n_u n_i)` distinct pairs drawn uniformly. The observed
     pairs are split at random into training and test parts (:math:`\lceil \text{test\_size} \cdot m \rceil` test
@@ -173,8 +174,10 @@ def make_low_rank_ratings(
     >>> from lossopt_companion.datasets import make_low_rank_ratings
     >>> data = make_low_rank_ratings(100, 80, rank=3, density=0.2)
     >>> users, items, ratings = data.train
-    >>> ratings.shape, data.test[2].shape, data.user_factors.shape, int(data.train_outliers.sum())
-    ((1280,), (320,), (100, 3), 64)
+    >>> ratings.shape, data.test[2].shape, data.user_factors.shape
+    ((1280,), (320,), (100, 3))
+    >>> int(data.train_outliers.sum())
+    64
     """
     n_users, n_items = check_int(n_users, "n_users"), check_int(n_items, "n_items")
     rank = check_int(rank, "rank")

@@ -3,10 +3,11 @@
 Every loss is a pair of functions with the same arguments::
 
     name(y_true, y_pred, *, reduction="mean", **params)       # the loss
-    name_grad(y_true, y_pred, *, reduction="mean", **params)  # d(loss) / d(y_pred), shaped like y_pred
+    name_grad(y_true, y_pred, *, reduction="mean", **params)  # d(loss) / d(y_pred)
 
-``y_true`` comes first, as in Keras (torch's ``torch.nn.functional`` takes the prediction first). Inputs may
-be lists or arrays; float32 inputs give float32 results, anything else float64. ``reduction`` is
+The gradient has the shape of ``y_pred``. ``y_true`` comes first, as in Keras (torch's
+``torch.nn.functional`` takes the prediction first). Inputs may be lists or arrays; float32 inputs give
+float32 results, anything else float64. ``reduction`` is
 
 - ``"none"``: the elementwise losses (:func:`mse`, :func:`mae`, :func:`huber`, the binary cross-entropies,
   :func:`hinge`) or the per-sample losses, summed over classes (:func:`cross_entropy`,

@@ -98,7 +98,7 @@ def binary_cross_entropy_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction
     .. math::
 
         \frac{\partial L}{\partial p_i} = \frac{1}{n} \, \frac{p_i - y_i}{\max\bigl(p_i (1 - p_i),
-        10^{-12}\bigr)} \quad (\text{"mean"}).
+        10^{-12}\bigr)} \quad (\texttt{"mean"}).
 
     This is torch's backward formula for ``torch.nn.functional.binary_cross_entropy`` (``Loss.cpp``), floor
     included: at :math:`p_i = 0` or :math:`1` with a wrong label the gradient is :math:`\pm 10^{12}` (finite),
@@ -167,8 +167,10 @@ def binary_cross_entropy_with_logits(
 
     .. math::
 
-        \ell_i = -\bigl[ y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr]
-               = \max(x_i, 0) - y_i x_i + \log\bigl(1 + e^{-|x_i|}\bigr),
+        \begin{aligned}
+        \ell_i &= -\bigl[ y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr] \\
+               &= \max(x_i, 0) - y_i x_i + \log\bigl(1 + e^{-|x_i|}\bigr),
+        \end{aligned}
 
     where the right-hand form is finite for every finite logit: :math:`e^{-|x|} \le 1` cannot overflow, and
     ``log1p`` keeps its tiny values. The part :math:`\max(x, 0) - y x` is evaluated as :math:`(1 - y) x` for
@@ -184,8 +186,10 @@ def binary_cross_entropy_with_logits(
 
     .. math::
 
-        \ell_i = -\bigl[ p\, y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr]
-               = (1 - y_i)\, x_i + \bigl(p\, y_i + 1 - y_i\bigr) \log\bigl(1 + e^{-x_i}\bigr),
+        \begin{aligned}
+        \ell_i &= -\bigl[ p\, y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \bigr] \\
+               &= (1 - y_i)\, x_i + \bigl(p\, y_i + 1 - y_i\bigr) \log\bigl(1 + e^{-x_i}\bigr),
+        \end{aligned}
 
     torch's form (``aten/src/ATen/native/Loss.cpp``), evaluated here as :math:`(1 - y_i) x_i` for
     :math:`x_i \ge 0` and :math:`-p\, y_i x_i` for :math:`x_i < 0`, plus
@@ -225,13 +229,18 @@ def binary_cross_entropy_with_logits(
 
     Examples
     --------
-    >>> print(binary_cross_entropy_with_logits([1.0, 0.0, 1.0], [0.0, 0.0, -1e4], reduction="none"))
+    >>> y, logits = [1.0, 0.0, 1.0], [0.0, 0.0, -1e4]
+    >>> print(binary_cross_entropy_with_logits(y, logits, reduction="none"))
     [6.93147181e-01 6.93147181e-01 1.00000000e+04]
-    >>> print(binary_cross_entropy_with_logits([1.0, 0.0, 1.0], [0.0, 0.0, -1e4], reduction="none",
-    ...                                        pos_weight=3.0))
+    >>> print(binary_cross_entropy_with_logits(y, logits, reduction="none", pos_weight=3.0))
     [2.07944154e+00 6.93147181e-01 3.00000000e+04]
-    >>> print(binary_cross_entropy_with_logits([[1.0, 1.0]], [[0.0, 0.0]], pos_weight=[1.0, 2.0],
-    ...                                        reduction="none"))
+
+    A weight per class (column), broadcast over the rows:
+
+    >>> elementwise = binary_cross_entropy_with_logits(
+    ...     [[1.0, 1.0]], [[0.0, 0.0]], pos_weight=[1.0, 2.0], reduction="none"
+    ... )
+    >>> print(elementwise)
     [[0.69314718 1.38629436]]
     """
     y_true, logits, pos_weight_array = _prepare_logits(y_true, y_pred, reduction, pos_weight)
@@ -255,7 +264,7 @@ def binary_cross_entropy_with_logits_grad(
 
     .. math::
 
-        \frac{\partial L}{\partial x_i} = \frac{1}{n} \bigl(\sigma(x_i) - y_i\bigr) \quad (\text{"mean"}),
+        \frac{\partial L}{\partial x_i} = \frac{1}{n} \bigl(\sigma(x_i) - y_i\bigr) \quad (\texttt{"mean"}),
 
     with :math:`\sigma` evaluated without overflow (so the gradient lies in [-1, 1] / n for every finite
     logit). Equals torch's autograd gradient of ``torch.nn.functional.binary_cross_entropy_with_logits`` and
@@ -266,7 +275,7 @@ def binary_cross_entropy_with_logits_grad(
     .. math::
 
         \frac{\partial L}{\partial x_i} = \frac{1}{n} \Bigl( \bigl(p\, y_i + 1 - y_i\bigr)\, \sigma(x_i)
-        - p\, y_i \Bigr) \quad (\text{"mean"}),
+        - p\, y_i \Bigr) \quad (\texttt{"mean"}),
 
     torch's backward formula (``binary_cross_entropy_with_logits_backward``) and its autograd gradient of
     ``binary_cross_entropy_with_logits(y_pred, y_true, pos_weight=p)``.
@@ -295,9 +304,11 @@ def binary_cross_entropy_with_logits_grad(
 
     Examples
     --------
-    >>> print(binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 1e30], reduction="sum"))
+    >>> y, logits = [1.0, 0.0], [0.0, 1e30]
+    >>> print(binary_cross_entropy_with_logits_grad(y, logits, reduction="sum"))
     [-0.5  1. ]
-    >>> print(binary_cross_entropy_with_logits_grad([1.0, 0.0], [0.0, 1e30], reduction="sum", pos_weight=3.0))
+    >>> print(binary_cross_entropy_with_logits_grad(y, logits, reduction="sum",
+    ...                                             pos_weight=3.0))
     [-1.5  1. ]
     """
     y_true, logits, pos_weight_array = _prepare_logits(y_true, y_pred, reduction, pos_weight)

@@ -238,9 +238,11 @@ def cross_entropy(
 
     .. math::
 
-        \ell_i = -\sum_{c=1}^{C} \tilde t_{ic} \log \operatorname{softmax}(x_i)_c
-               = \sum_{c=1}^{C} \tilde t_{ic} \Bigl( \log \sum_{k=1}^{C} e^{x_{ik}} - x_{ic} \Bigr), \qquad
-        \tilde t_{ic} = (1 - \varepsilon)\, t_{ic} + \frac{\varepsilon}{C},
+        \begin{aligned}
+        \ell_i &= -\sum_{c=1}^{C} \tilde t_{ic} \log \operatorname{softmax}(x_i)_c
+                = \sum_{c=1}^{C} \tilde t_{ic} \Bigl( \log \sum_{k=1}^{C} e^{x_{ik}} - x_{ic} \Bigr), \\
+        \tilde t_{ic} &= (1 - \varepsilon)\, t_{ic} + \frac{\varepsilon}{C},
+        \end{aligned}
 
     with the label smoothing :math:`\varepsilon` (0 by default). For a label :math:`y_i` and
     :math:`\varepsilon = 0` this is :math:`\log \sum_k e^{x_{ik}} - x_{i, y_i}`. The log-sum-exp is computed
@@ -311,9 +313,10 @@ def cross_entropy(
 
     Weights 1 and 3: the second sample counts three times, and "mean" divides by 1 + 3.
 
-    >>> print(cross_entropy([0, 1], [[0.0, 0.0], [0.0, 0.0]], weight=[1.0, 3.0], reduction="none"))
+    >>> labels, logits = [0, 1], [[0.0, 0.0], [0.0, 0.0]]
+    >>> print(cross_entropy(labels, logits, weight=[1.0, 3.0], reduction="none"))
     [0.69314718 2.07944154]
-    >>> print(cross_entropy([0, 1], [[0.0, 0.0], [0.0, 0.0]], weight=[1.0, 3.0]))
+    >>> print(cross_entropy(labels, logits, weight=[1.0, 3.0]))
     0.6931471805599453
     """
     labels, probabilities, logits, smoothing = _prepare(y_true, y_pred, reduction, label_smoothing)
@@ -355,7 +358,7 @@ def cross_entropy_grad(
     .. math::
 
         \frac{\partial L}{\partial x_{ic}} = \frac{1}{N} \Bigl( \operatorname{softmax}(x_i)_c
-        \sum_{k} \tilde t_{ik} - \tilde t_{ic} \Bigr) \quad (\text{"mean"}),
+        \sum_{k} \tilde t_{ik} - \tilde t_{ic} \Bigr) \quad (\texttt{"mean"}),
 
     which is :math:`(\operatorname{softmax}(x_i) - \tilde t_i) / N` when the targets sum to 1 (always the case
     for labels). The softmax is computed with the row maximum subtracted, so it is finite for any finite
@@ -367,9 +370,11 @@ def cross_entropy_grad(
 
     .. math::
 
-        \frac{\partial L}{\partial x_{ic}} = \frac{1}{D} \Bigl( \operatorname{softmax}(x_i)_c
-        \sum_{k} u_{ik} - u_{ic} \Bigr), \qquad D = \sum_i w_{y_i} \text{ (labels)}, \quad D = N
-        \text{ (probabilities)} \quad (\text{"mean"}),
+        \begin{aligned}
+        \frac{\partial L}{\partial x_{ic}} &= \frac{1}{D} \Bigl( \operatorname{softmax}(x_i)_c
+            \sum_{k} u_{ik} - u_{ic} \Bigr) \quad (\texttt{"mean"}), \\
+        D &= \sum_i w_{y_i} \text{ (labels)}, \qquad D = N \text{ (probabilities)},
+        \end{aligned}
 
     (:math:`D = 1` for ``"sum"`` and ``"none"``), torch's autograd gradient of
     ``cross_entropy(y_pred, y_true, weight=w, label_smoothing=label_smoothing)``.

@@ -72,9 +72,11 @@ def kl_divergence_with_logits(y_true: ArrayLike, y_pred: ArrayLike, *, reduction
 
     .. math::
 
-        \ell_i = \sum_{c \,:\, p_{ic} > 0} p_{ic}
-                 \bigl( \log p_{ic} - \log \operatorname{softmax}(z_i)_c \bigr), \qquad
-        \log \operatorname{softmax}(z_i)_c = z_{ic} - m_i - \log \sum_k e^{z_{ik} - m_i},
+        \begin{aligned}
+        \ell_i &= \sum_{c \,:\, p_{ic} > 0} p_{ic}
+                  \bigl( \log p_{ic} - \log \operatorname{softmax}(z_i)_c \bigr), \\
+        \log \operatorname{softmax}(z_i)_c &= z_{ic} - m_i - \log \sum_k e^{z_{ik} - m_i},
+        \end{aligned}
 
     with :math:`m_i = \max_k z_{ik}` (the log-sum-exp trick: no exponential overflows and no logarithm sees
     0, so the result is finite even where the softmax underflows to 0, as for logits of :math:`\pm 10^4`).
@@ -114,7 +116,8 @@ def kl_divergence_with_logits(y_true: ArrayLike, y_pred: ArrayLike, *, reduction
 
     Examples
     --------
-    >>> print(kl_divergence_with_logits([[0.5, 0.5, 0.0]], [[0.0, 0.0, 0.0]], reduction="none"))
+    >>> p, logits = [[0.5, 0.5, 0.0]], [[0.0, 0.0, 0.0]]
+    >>> print(kl_divergence_with_logits(p, logits, reduction="none"))
     [0.40546511]
     >>> print(kl_divergence_with_logits([[1.0, 0.0]], [[-1e4, 1e4]]))
     20000.0
@@ -133,7 +136,7 @@ def kl_divergence_with_logits_grad(
     .. math::
 
         \frac{\partial L}{\partial z_{ic}} = \frac{1}{N} \Bigl( \operatorname{softmax}(z_i)_c \sum_k p_{ik}
-        - p_{ic} \Bigr) \quad (\text{"mean"}),
+        - p_{ic} \Bigr) \quad (\texttt{"mean"}),
 
     which is :math:`(\operatorname{softmax}(z_i) - p_i) / N` when the targets sum to 1. The entropy of
     :math:`p` does not depend on :math:`z`, so this is also :func:`cross_entropy_grad` of (p, z). The softmax
@@ -163,7 +166,8 @@ def kl_divergence_with_logits_grad(
 
     Examples
     --------
-    >>> print(kl_divergence_with_logits_grad([[0.5, 0.5, 0.0]], [[0.0, 0.0, 0.0]], reduction="sum"))
+    >>> p, logits = [[0.5, 0.5, 0.0]], [[0.0, 0.0, 0.0]]
+    >>> print(kl_divergence_with_logits_grad(p, logits, reduction="sum"))
     [[-0.16666667 -0.16666667  0.33333333]]
     """
     p, logits = _prepare_target_and_logits(y_true, y_pred, reduction)
@@ -286,7 +290,7 @@ def distillation_grad(
     .. math::
 
         \frac{\partial L}{\partial s_{ic}} = \frac{T}{N} \bigl( \operatorname{softmax}(s_i / T)_c
-        - \operatorname{softmax}(t_i / T)_c \bigr) \quad (\text{"mean"}):
+        - \operatorname{softmax}(t_i / T)_c \bigr) \quad (\texttt{"mean"}):
 
     the factor :math:`T^2` of the loss times the :math:`1/T` of the chain rule through :math:`s / T` (see
     :func:`distillation` for why). Equals torch's autograd gradient, with respect to ``s``, of

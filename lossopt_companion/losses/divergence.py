@@ -100,7 +100,7 @@ def kl_divergence_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str =
 
     .. math::
 
-        \frac{\partial L}{\partial q_{ic}} = -\frac{1}{N} \frac{p_{ic}}{q_{ic}} \quad (\text{"mean"}),
+        \frac{\partial L}{\partial q_{ic}} = -\frac{1}{N} \frac{p_{ic}}{q_{ic}} \quad (\texttt{"mean"}),
         \qquad 0 \text{ where } p_{ic} = 0.
 
     Where :math:`q_{ic} = 0 < p_{ic}` the gradient is ``-inf``, the limit of :math:`-p/q` (torch's autograd

@@ -81,7 +81,7 @@ def hinge_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean")
     .. math::
 
         \frac{\partial L}{\partial s_i} = \begin{cases} -y_i / n & y_i s_i < 1, \\ 0 & y_i s_i \ge 1
-        \end{cases} \quad (\text{"mean"}).
+        \end{cases} \quad (\texttt{"mean"}).
 
     At the kink :math:`y_i s_i = 1` this function takes 0, as torch's autograd does for ``relu`` and
     ``multi_margin_loss``; TensorFlow's gradient of ``maximum(1 - y s, 0)`` (inside ``keras.losses.Hinge``)
@@ -202,7 +202,7 @@ def multiclass_hinge_grad(
 
         \frac{\partial L}{\partial s_{ij}} = \frac{v_{ij}}{N C} \;(j \ne y_i), \qquad
         \frac{\partial L}{\partial s_{i, y_i}} = -\frac{1}{N C} \sum_{j \ne y_i} v_{ij}
-        \quad (\text{"mean"}).
+        \quad (\texttt{"mean"}).
 
     A class exactly on the margin does not count, as in torch's backward of
     ``torch.nn.functional.multi_margin_loss`` (whose gradient this equals).

@@ -147,8 +147,8 @@ def mse_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean") -
 
     .. math::
 
-        \frac{\partial L}{\partial \hat y_i} = \frac{2}{n} (\hat y_i - y_i) \quad (\text{"mean"}), \qquad
-        2 (\hat y_i - y_i) \quad (\text{"sum" and "none"}).
+        \frac{\partial L}{\partial \hat y_i} = \frac{2}{n} (\hat y_i - y_i) \quad (\texttt{"mean"}), \qquad
+        2 (\hat y_i - y_i) \quad (\texttt{"sum"} \text{ and } \texttt{"none"}).
 
     Equals ``y_pred.grad`` after ``torch.nn.functional.mse_loss(y_pred, y_true).backward()`` (for ``"none"``:
     after ``.sum().backward()``), and TensorFlow's ``tf.GradientTape`` gradient of
@@ -194,7 +194,7 @@ def mae(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean") -> Los
 
     .. math::
 
-        \ell_i = |\hat y_i - y_i|, \qquad L = \frac{1}{n} \sum_{i=1}^{n} \ell_i \quad (\text{"mean"}).
+        \ell_i = |\hat y_i - y_i|, \qquad L = \frac{1}{n} \sum_{i=1}^{n} \ell_i \quad (\texttt{"mean"}).
 
     The gradient is :math:`\operatorname{sign}(\hat y_i - y_i) / n`, taken as 0 where :math:`\hat y_i = y_i`
     (see :func:`mae_grad`). Equals ``torch.nn.functional.l1_loss(y_pred, y_true)`` and
@@ -235,7 +235,7 @@ def mae_grad(y_true: ArrayLike, y_pred: ArrayLike, *, reduction: str = "mean") -
     .. math::
 
         \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{sign}(\hat y_i - y_i)
-        \quad (\text{"mean"}), \qquad \operatorname{sign}(0) = 0.
+        \quad (\texttt{"mean"}), \qquad \operatorname{sign}(0) = 0.
 
     At :math:`\hat y_i = y_i` the loss has a kink and 0 is the subgradient chosen, as by torch's autograd for
     ``torch.nn.functional.l1_loss`` and TensorFlow's for ``keras.losses.MeanAbsoluteError``.
@@ -328,7 +328,7 @@ def huber_grad(
     .. math::
 
         \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{clip}(\hat y_i - y_i, -\delta,
-        \delta) \quad (\text{"mean"}).
+        \delta) \quad (\texttt{"mean"}).
 
     Equals the gradient of ``torch.nn.functional.huber_loss`` (torch's autograd) and of ``keras.losses.Huber``
     (``tf.GradientTape``).

@@ -20,9 +20,12 @@ class LinearRegression(DenseNetwork):
 
     .. math::
 
-        \ell = \frac{1}{Nk} \sum_{n, j} (\hat y_{nj} - y_{nj})^2, \qquad
-        \delta = \frac{\partial \ell}{\partial \hat y} = \frac{2}{Nk} (\hat y - y), \qquad
-        \frac{\partial \ell}{\partial W} = \delta^\top X, \qquad \frac{\partial \ell}{\partial b} = \sum_n \delta_n.
+        \begin{aligned}
+        \ell &= \frac{1}{Nk} \sum_{n, j} (\hat y_{nj} - y_{nj})^2, \qquad
+            \delta = \frac{\partial \ell}{\partial \hat y} = \frac{2}{Nk} (\hat y - y), \\
+        \frac{\partial \ell}{\partial W} &= \delta^\top X, \qquad
+            \frac{\partial \ell}{\partial b} = \sum_n \delta_n.
+        \end{aligned}
 
     Any other loss (``"mae"``, ``"huber"``, ...) only changes :math:`\delta`. Equals ``torch.nn.Linear(n_features,
     n_outputs)`` and ``keras.layers.Dense(n_outputs)`` (whose kernel is :math:`W^\top`).
@@ -81,8 +84,10 @@ class LogisticRegression(DenseNetwork):
 
     .. math::
 
-        \ell = -\frac{1}{N} \sum_n \bigl[y_n \log \sigma(z_n) + (1 - y_n) \log(1 - \sigma(z_n))\bigr], \qquad
-        \delta_n = \frac{\partial \ell}{\partial z_n} = \frac{\sigma(z_n) - y_n}{N},
+        \begin{aligned}
+        \ell &= -\frac{1}{N} \sum_n \bigl[y_n \log \sigma(z_n) + (1 - y_n) \log(1 - \sigma(z_n))\bigr], \\
+        \delta_n &= \frac{\partial \ell}{\partial z_n} = \frac{\sigma(z_n) - y_n}{N},
+        \end{aligned}
 
     so :math:`\partial \ell / \partial w = \delta^\top X` and :math:`\partial \ell / \partial b = \sum_n \delta_n`.
     Equals ``torch.nn.Linear(n_features, 1)`` with ``torch.nn.BCEWithLogitsLoss``. The output of ``forward`` has
@@ -146,8 +151,11 @@ class SoftmaxRegression(DenseNetwork):
 
     .. math::
 
-        \ell = -\frac{1}{N} \sum_n \log \mathrm{softmax}(z_n)_{y_n}, \qquad
-        \delta = \frac{\partial \ell}{\partial Z} = \frac{1}{N} \bigl(\mathrm{softmax}(Z) - \mathrm{onehot}(y)\bigr),
+        \begin{aligned}
+        \ell &= -\frac{1}{N} \sum_n \log \mathrm{softmax}(z_n)_{y_n}, \\
+        \delta &= \frac{\partial \ell}{\partial Z}
+            = \frac{1}{N} \bigl(\mathrm{softmax}(Z) - \mathrm{onehot}(y)\bigr),
+        \end{aligned}
 
     so :math:`\partial \ell / \partial W = \delta^\top X` and :math:`\partial \ell / \partial b = \sum_n \delta_n`.
     Equals ``torch.nn.Linear(n_features, n_classes)`` with ``torch.nn.CrossEntropyLoss``.

@@ -27,7 +27,8 @@ class RMSprop(Optimizer):
         & v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2, \quad \tilde v_t \leftarrow v_t \\
         & \textbf{if centered}: \quad \bar g_t \leftarrow \alpha \bar g_{t-1} + (1 - \alpha) g_t, \quad
               \tilde v_t \leftarrow v_t - \bar g_t^2 \\
-        & \textbf{if } \mu > 0: \quad b_t \leftarrow \mu b_{t-1} + g_t / \big(\sqrt{\tilde v_t} + \epsilon\big),
+        & \textbf{if } \mu > 0: \quad b_t \leftarrow \mu b_{t-1}
+              + g_t / \big(\sqrt{\tilde v_t} + \epsilon\big),
               \quad \theta_t \leftarrow \theta_{t-1} - \gamma b_t \\
         & \textbf{else}: \quad \theta_t \leftarrow \theta_{t-1} - \gamma g_t / \big(\sqrt{\tilde v_t} +
               \epsilon\big)

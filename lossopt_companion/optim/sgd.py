@@ -26,7 +26,8 @@ class SGD(Optimizer):
         & \textbf{if } \mu \neq 0: \\
         & \qquad b_t \leftarrow g_t \ \text{ if } t = 1, \quad
               \text{else } b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t \\
-        & \qquad g_t \leftarrow g_t + \mu b_t \ \text{ if nesterov}, \quad \text{else } g_t \leftarrow b_t \\
+        & \qquad g_t \leftarrow g_t + \mu b_t \ \text{ if nesterov}, \quad
+              \text{else } g_t \leftarrow b_t \\
         & \theta_t \leftarrow \theta_{t-1} - \gamma g_t
         \end{aligned}
 

@@ -69,7 +69,8 @@ def optimizer_path(
     (201, 2)
     >>> bool(np.allclose(path[-1], quadratic.minimizers[0]))
     True
-    >>> len(problems.optimizer_path(quadratic, optim.GD, steps=200, lr=0.5))  # lr > 2 / 10: it diverges
+    >>> # lr > 2 / 10: it diverges, and the path ends when it leaves the box
+    >>> len(problems.optimizer_path(quadratic, optim.GD, steps=200, lr=0.5))
     6
     """
     start = problem.x0 if x0 is None else as_float_array(x0, "x0")
@@ -116,7 +117,8 @@ def steps_to_tolerance(path: ArrayLike, minimizer: ArrayLike, tol: float = 1e-4)
     Examples
     --------
     >>> import numpy as np
-    >>> steps_to_tolerance(np.array([[4.0, 0.0], [2.0, 0.0], [1e-5, 0.0], [1.0, 0.0]]), [0.0, 0.0])
+    >>> path = np.array([[4.0, 0.0], [2.0, 0.0], [1e-5, 0.0], [1.0, 0.0]])
+    >>> steps_to_tolerance(path, [0.0, 0.0])
     2
     >>> steps_to_tolerance(np.array([[4.0, 0.0]]), [0.0, 0.0]) is None
     True

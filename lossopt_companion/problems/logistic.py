@@ -51,9 +51,11 @@ class LogisticObjective(Problem):
 
     .. math::
 
-        \nabla f(\theta) = \frac1n \tilde X^\top (p - y) + \lambda P \theta, \qquad
-        \nabla^2 f(\theta) = \frac1n \tilde X^\top S \tilde X + \lambda P, \quad
+        \begin{aligned}
+        \nabla f(\theta) &= \frac1n \tilde X^\top (p - y) + \lambda P \theta, \\
+        \nabla^2 f(\theta) &= \frac1n \tilde X^\top S \tilde X + \lambda P, \qquad
         S = \operatorname{diag}\big(p_i (1 - p_i)\big).
+        \end{aligned}
 
     The Hessian is positive semi-definite everywhere, so :math:`f` is convex; for :math:`\lambda > 0` it is
     strictly convex in :math:`w`, and with both classes present the minimizer exists and is unique.

@@ -13,8 +13,11 @@ class NonConvex1D(Problem):
 
     .. math::
 
-        f(x) = \frac{x^4}{4} + \frac{x^3}{3} - x^2, \qquad
-        f'(x) = x^3 + x^2 - 2x = x (x + 2)(x - 1), \qquad f''(x) = 3 x^2 + 2 x - 2.
+        \begin{aligned}
+        f(x) &= \frac{x^4}{4} + \frac{x^3}{3} - x^2, \\
+        f'(x) &= x^3 + x^2 - 2x = x (x + 2)(x - 1), \\
+        f''(x) &= 3 x^2 + 2 x - 2.
+        \end{aligned}
 
     The three stationary points are exact:
 

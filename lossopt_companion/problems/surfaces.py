@@ -105,7 +105,10 @@ class Himmelblau(Problem):
 
     .. math::
 
-        (3, 2), \quad (-2.805118, 3.131313), \quad (-3.779310, -3.283186), \quad (3.584428, -1.848127).
+        \begin{aligned}
+        &(3, 2), && (-2.805118, 3.131313), \\
+        &(-3.779310, -3.283186), && (3.584428, -1.848127).
+        \end{aligned}
 
     Which of them an optimizer reaches depends on where it starts, which makes the function a good picture of
     basins of attraction. The local maximum is near :math:`(-0.270845, -0.923039)`, where :math:`f \approx

@@ -4,8 +4,9 @@ A schedule is created on an optimizer (which sets the rate of epoch 0) and ``ste
 after that epoch's optimizer steps, as in torch::
 
     optimizer = SGD(model.params, lr=0.1, momentum=0.9)
-    schedule = SequentialLR(optimizer, [LinearLR(optimizer, 0.1, total_iters=5),
-                                        CosineAnnealingLR(optimizer, T_max=95)], milestones=[5])
+    warmup = LinearLR(optimizer, 0.1, total_iters=5)
+    cosine = CosineAnnealingLR(optimizer, T_max=95)
+    schedule = SequentialLR(optimizer, [warmup, cosine], milestones=[5])
     for epoch in range(100):
         ...                      # optimizer.step(grads) for each mini-batch
         schedule.step()

@@ -35,7 +35,8 @@ class CosineAnnealingLR(LRScheduler):
 
     .. math::
 
-        \gamma_e = \gamma_{e-1} + \tfrac{1}{2} (\gamma_0 - \eta_{\min}) \left(1 - \cos\frac{\pi}{T_{\max}}\right).
+        \gamma_e = \gamma_{e-1} + \tfrac{1}{2} (\gamma_0 - \eta_{\min})
+            \left(1 - \cos\frac{\pi}{T_{\max}}\right).
 
     The recursion tracks the closed form to round-off; it also means that a rate changed by hand between
     epochs is annealed from its new value, as in torch.

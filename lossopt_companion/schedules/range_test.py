@@ -107,7 +107,9 @@ def lr_range_test(
     >>> from lossopt_companion.optim import GD
     >>> from lossopt_companion.schedules import lr_range_test
     >>> w = np.zeros(4)
-    >>> result = lr_range_test(lambda i: (0.5 * np.sum((w - 3) ** 2), [w - 3]), GD([w], lr=0.1),
+    >>> def loss_and_grad(step):
+    ...     return 0.5 * np.sum((w - 3) ** 2), [w - 3]
+    >>> result = lr_range_test(loss_and_grad, GD([w], lr=0.1),
     ...                        lr_min=1e-3, lr_max=100.0, num_steps=50)
     >>> result.diverged, 0.01 < result.suggested_lr < 2.0, w
     (True, True, array([0., 0., 0., 0.]))

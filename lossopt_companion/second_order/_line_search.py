@@ -87,8 +87,10 @@ def strong_wolfe_line_search(
 
     .. math::
 
-        \phi(\alpha) \le \phi(0) + c_1 \alpha \phi'(0) \quad \text{(sufficient decrease)}, \qquad
-        |\phi'(\alpha)| \le c_2 |\phi'(0)| \quad \text{(curvature)},
+        \begin{aligned}
+        \phi(\alpha) &\le \phi(0) + c_1 \alpha \phi'(0) && \text{(sufficient decrease)}, \\
+        |\phi'(\alpha)| &\le c_2 |\phi'(0)| && \text{(curvature)},
+        \end{aligned}
 
     with :math:`0 < c_1 < c_2 < 1` (defaults :math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`). The first condition
     forbids steps that are too long for the decrease they bring, the second steps so short that the slope is
@@ -108,10 +110,12 @@ def strong_wolfe_line_search(
 
     .. math::
 
-        d_1 = \phi'_{lo} + \phi'_{hi} - 3 \frac{\phi_{lo} - \phi_{hi}}{\alpha_{lo} - \alpha_{hi}}, \quad
-        d_2 = \operatorname{sign}(\alpha_{hi} - \alpha_{lo}) \sqrt{d_1^2 - \phi'_{lo} \phi'_{hi}}, \quad
-        \alpha = \alpha_{hi} - (\alpha_{hi} - \alpha_{lo})
+        \begin{aligned}
+        d_1 &= \phi'_{lo} + \phi'_{hi} - 3 \frac{\phi_{lo} - \phi_{hi}}{\alpha_{lo} - \alpha_{hi}}, \\
+        d_2 &= \operatorname{sign}(\alpha_{hi} - \alpha_{lo}) \sqrt{d_1^2 - \phi'_{lo} \phi'_{hi}}, \\
+        \alpha &= \alpha_{hi} - (\alpha_{hi} - \alpha_{lo})
             \frac{\phi'_{hi} + d_2 - d_1}{\phi'_{hi} - \phi'_{lo} + 2 d_2},
+        \end{aligned}
 
     or, when the cubic has no minimizer, of the quadratic through :math:`\phi_{lo}, \phi'_{lo}, \phi_{hi}`; a
     trial within 10 % of the bracket's width from either end is replaced by the midpoint (bisection). The
@@ -249,7 +253,8 @@ def backtracking_line_search(
     ...     return float(x @ x), 2 * x
     >>> x = np.array([1.0, 2.0])
     >>> value, gradient = parabola(x)
-    >>> backtracking_line_search(parabola, x, value, gradient, -gradient).step  # 1 overshoots to -x
+    >>> # the full step 1 overshoots to -x, where f is as large: halved once
+    >>> backtracking_line_search(parabola, x, value, gradient, -gradient).step
     0.5
     """
     point, current_gradient, search_direction = _check_search_inputs(fun, x, value, gradient, direction)

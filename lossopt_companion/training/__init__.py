@@ -3,10 +3,11 @@ r"""The training loop: mini-batches, ``fit``, its history, metrics and callbacks
 ``fit`` runs mini-batch gradient descent the way a hand-written PyTorch loop does::
 
     for epoch in range(epochs):
-        for X_batch, y_batch in minibatches(X, y, batch_size, rng=rng):   # a fresh shuffle every epoch
+        # a fresh shuffle every epoch
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng=rng):
             loss, grads = model.loss_and_grad(X_batch, y_batch, loss)
-            optimizer.step(grads)                                         # updates model.params in place
-        schedule.step()                                                   # once per epoch, after the updates
+            optimizer.step(grads)  # updates model.params in place
+        schedule.step()  # once per epoch, after the updates
 
 **The callback protocol.** A callback is any object with three methods (see :class:`Callback`):
 

@@ -20,8 +20,8 @@ class History:
     --------
     >>> from lossopt_companion.training import History
     >>> history = History()
-    >>> for logs in ({"loss": 0.9, "accuracy": 0.6}, {"loss": 0.5, "accuracy": 0.8}, {"loss": 0.6, "accuracy": 0.7}):
-    ...     history.append(logs)
+    >>> for loss, accuracy in [(0.9, 0.6), (0.5, 0.8), (0.6, 0.7)]:
+    ...     history.append({"loss": loss, "accuracy": accuracy})
     >>> history.epochs, history["loss"]
     (3, [0.9, 0.5, 0.6])
     >>> history.best("loss"), history.best("accuracy")

@@ -38,7 +38,8 @@ class Callback(Protocol):
     ...         return logs["loss"] < 1e-3
     >>> X = np.linspace(-1, 1, 20).reshape(-1, 1); y = 3 * X[:, 0] - 1
     >>> model = LinearRegression(1)
-    >>> history = fit(model, "mse", SGD(model.params, lr=0.1), (X, y), epochs=100, batch_size=5,
+    >>> optimizer = SGD(model.params, lr=0.1)
+    >>> history = fit(model, "mse", optimizer, (X, y), epochs=100, batch_size=5,
     ...               callbacks=[StopBelow()])
     >>> history.epochs, history["loss"][-1] < 1e-3 <= history["loss"][-2]
     (14, True)
@@ -96,9 +97,10 @@ def fit(
 
     Parameters
     ----------
-    model : lossopt_companion.models.DenseNetwork or any object with ``params`` and ``loss_and_grad(X, y, loss)``
-        The model (``predict(X)`` is needed for metrics). A companion model's data is validated once, here, and
-        each step then runs without checks into reused gradient buffers.
+    model : DenseNetwork or any object with ``params`` and ``loss_and_grad(X, y, loss)``
+        The model: a :class:`~lossopt_companion.models.DenseNetwork` (``LinearRegression``, ``MLP``, ...) or
+        a model of your own (``predict(X)`` is needed for metrics). A companion model's data is validated
+        once, here, and each step then runs without checks into reused gradient buffers.
     loss : str or tuple of two callables
         A loss name of ``lossopt_companion.losses`` or a pair ``(loss_fn, loss_grad_fn)``.
     optimizer : object
@@ -146,7 +148,8 @@ def fit(
     >>> from lossopt_companion.training import fit
     >>> X = np.linspace(-1, 1, 20).reshape(-1, 1); y = 3 * X[:, 0] - 1
     >>> model = LinearRegression(1)
-    >>> history = fit(model, "mse", SGD(model.params, lr=0.1), (X, y), epochs=100, batch_size=5)
+    >>> optimizer = SGD(model.params, lr=0.1)
+    >>> history = fit(model, "mse", optimizer, (X, y), epochs=100, batch_size=5)
     >>> history.epochs, history["loss"][-1] < 1e-10
     (100, True)
     >>> np.round([model.params[0][0, 0], model.params[1][0]], 6)

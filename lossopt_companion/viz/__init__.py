@@ -19,11 +19,15 @@ function                      draws
 ``plot_history``              training and validation curves of one or several runs
 ``reliability_diagram``       confidence against accuracy per bin, with the expected calibration error
 ============================  =========================================================================
+
+In a notebook, ``use_book_style()`` applies the same style to every figure of the session (the one global
+change the package makes, on request) and shows figures as 2x PNGs; ``COLUMN_WIDTH`` is the widest figure, in
+inches, that the book's column shows at full size.
 """
 
 from __future__ import annotations
 
-from ._style import PALETTE, STYLE, style_context
+from ._style import COLUMN_WIDTH, PALETTE, STYLE, style_context, use_book_style
 from .animation import animate_race, animation_html
 from .calibration import reliability_diagram
 from .contours import plot_contours
@@ -37,6 +41,8 @@ __all__ = [
     "plot_history",
     "reliability_diagram",
     "style_context",
+    "use_book_style",
+    "COLUMN_WIDTH",
     "PALETTE",
     "STYLE",
 ]

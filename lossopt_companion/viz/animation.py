@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,7 +16,7 @@ from matplotlib.patches import Rectangle
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_int
-from ._style import _color, style_context
+from ._style import COLUMN_WIDTH, _color, style_context
 from .contours import (
     _check_paths,
     _draw_landscape,
@@ -24,8 +26,24 @@ from .contours import (
     _resolve_minimizers,
 )
 
-#: More frames than this make the embedded HTML heavy (each frame is a PNG) without a smoother race.
+#: More frames than this make the embedded HTML heavy (each frame is a picture) without a smoother race.
 MAX_FRAMES = 100
+
+#: matplotlib's player draws its buttons with Font Awesome 4, loaded from a CDN: without a network the buttons
+#: are blank. ``animation_html`` drops that stylesheet and gives each button a text glyph that every system
+#: font has (the buttons keep matplotlib's titles and aria-labels).
+_BUTTON_GLYPHS = {
+    '<i class="fa fa-minus"></i>': "\u2212",  # decrease speed: minus sign
+    '<i class="fa fa-fast-backward"></i>': "\u21e4",  # first frame: leftwards arrow to bar
+    '<i class="fa fa-step-backward"></i>': "\u2039",  # previous frame: single left angle quotation mark
+    '<i class="fa fa-play fa-flip-horizontal"></i>': "\u25c0\ufe0e",  # play backwards, text presentation
+    '<i class="fa fa-pause"></i>': "\u2016",  # pause: double vertical line
+    '<i class="fa fa-play"></i>': "\u25b6\ufe0e",  # play
+    '<i class="fa fa-step-forward"></i>': "\u203a",  # next frame
+    '<i class="fa fa-fast-forward"></i>': "\u21e5",  # last frame: rightwards arrow to bar
+    '<i class="fa fa-plus"></i>': "+",  # increase speed
+}
+_FONT_AWESOME = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*')
 
 
 def animate_race(
@@ -40,8 +58,8 @@ def animate_race(
     log_levels: bool = True,
     minimizers: ArrayLike | None = None,
     title: str | None = None,
-    figsize: tuple[float, float] = (4.8, 5.0),
-    dpi: float = 72.0,
+    figsize: tuple[float, float] = (COLUMN_WIDTH, 5.6),
+    dpi: float = 100.0,
 ) -> FuncAnimation:
     r"""Animate several optimizers moving over the contours of a 2-D function, one step per frame.
 
@@ -77,10 +95,10 @@ def animate_race(
     title : str, optional
         As in ``plot_contours``: by default the problem's class name.
     figsize : tuple, optional
-        The figure size in inches. Default: ``(4.8, 5.0)``.
+        The figure size in inches. Default: ``(8.0, 5.6)``, the width of the book's column.
     dpi : float, optional
         Dots per inch of the frames (with ``figsize``, it sets the size in pixels of every embedded frame).
-        Default: 72.
+        Default: 100, at which the legend's text is as large as in the package's static figures.
 
     Returns
     -------
@@ -105,7 +123,9 @@ def animate_race(
     >>> anim = animate_race(himmelblau, None, None, paths)
     >>> len(anim.frame_steps) == max(len(path) for path in paths.values())
     True
-    >>> html = animation_html(anim)  # in a notebook: IPython.display.HTML(html)
+    >>> html = animation_html(anim, alt="L-BFGS and Newton on Himmelblau")
+
+    In a notebook, ``IPython.display.HTML(html)`` then shows the race.
     """
     xlim, ylim = _resolve_box(fun, xlim, ylim)
     checked = _check_paths(paths)
@@ -119,8 +139,16 @@ def animate_race(
 
     with style_context():
         background, axes_box, pixel_paths = _render_background(
-            fun, xlim, ylim, checked, stars, levels=levels, log_levels=log_levels, title=title,
-            figsize=figsize, dpi=dpi,
+            fun,
+            xlim,
+            ylim,
+            checked,
+            stars,
+            levels=levels,
+            log_levels=log_levels,
+            title=title,
+            figsize=figsize,
+            dpi=dpi,
         )
         # The moving parts are drawn over a picture of everything static, in pixel coordinates: rendering a
         # frame then costs one image and a few lines instead of the contours, ticks and labels again.
@@ -140,12 +168,26 @@ def animate_race(
         for index in range(len(pixel_paths)):
             color = _color(index)
             (trail,) = overlay.plot([], [], "-", color=color, linewidth=1.6, clip_path=clip)
-            (head,) = overlay.plot([], [], marker="o", markersize=8, color=color, markeredgecolor="white",
-                                   linestyle="none", zorder=6, clip_path=clip)
+            (head,) = overlay.plot(
+                [],
+                [],
+                marker="o",
+                markersize=8,
+                color=color,
+                markeredgecolor="white",
+                linestyle="none",
+                zorder=6,
+                clip_path=clip,
+            )
             trails.append(trail)
             heads.append(head)
         counter = overlay.text(
-            axes_box[0][0] + 6, axes_box[1][1] - 6, "", va="top", ha="left", fontsize="small",
+            axes_box[0][0] + 6,
+            axes_box[1][1] - 6,
+            "",
+            va="top",
+            ha="left",
+            fontsize="small",
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
         )
 
@@ -158,7 +200,12 @@ def animate_race(
         return [*trails, *heads, counter]
 
     animation = FuncAnimation(
-        fig, draw, frames=list(frame_steps), init_func=lambda: draw(0), interval=int(interval), blit=False,
+        fig,
+        draw,
+        frames=list(frame_steps),
+        init_func=lambda: draw(0),
+        interval=int(interval),
+        blit=False,
         repeat=False,
     )
     animation.frame_steps = frame_steps  # type: ignore[attr-defined]
@@ -186,8 +233,15 @@ def _render_background(
     _draw_landscape(ax, fun, xlim, ylim, levels=levels, log_levels=log_levels, resolution=150)
     for index, (label, path) in enumerate(paths.items()):
         color = _color(index)
-        ax.plot(*path[0], marker="o", markersize=7, markerfacecolor="white", markeredgecolor=color,
-                markeredgewidth=1.6, linestyle="none")
+        ax.plot(
+            *path[0],
+            marker="o",
+            markersize=7,
+            markerfacecolor="white",
+            markeredgecolor=color,
+            markeredgewidth=1.6,
+            linestyle="none",
+        )
         ax.plot([], [], "-", color=color, linewidth=1.6, label=label)  # the legend entry of the moving trail
     _draw_minimizers(ax, stars)
     _finish_axes(ax, fun, title)
@@ -198,18 +252,23 @@ def _render_background(
     return pixels, box, [ax.transData.transform(path) for path in paths.values()]
 
 
-def animation_html(anim: Animation, *, frame_format: str = "jpeg") -> str:
-    """Render an animation as self-contained JavaScript HTML (``anim.to_jshtml()``).
+def animation_html(anim: Animation, *, alt: str, frame_format: str = "jpeg") -> str:
+    """Render an animation as self-contained JavaScript HTML that works offline (``anim.to_jshtml()``).
 
     Every frame is embedded in the HTML, so it can be shown in a notebook with
-    ``IPython.display.HTML(animation_html(anim))`` and survives in a built book without any video codec.
-    Frames are JPEG by default: a filled contour plot compresses to about a sixth of its PNG size, which keeps
-    100 frames under 3 MB. The HTML is computed once and cached by the animation.
+    ``IPython.display.HTML(animation_html(anim, alt=...))`` and survives in a built book without any video
+    codec. Frames are JPEG by default: a filled contour plot compresses to about a sixth of its PNG size,
+    about 45 kB for a frame of the default size, so that 100 frames stay under 5 MB. Two things of
+    matplotlib's player are changed: its buttons, drawn with Font Awesome from a CDN (blank without a
+    network), get text glyphs instead, and the frame picture gets ``alt`` as its alternative text. The frames
+    are computed once and cached by the animation.
 
     Parameters
     ----------
     anim : matplotlib.animation.Animation
         For example the result of ``animate_race``.
+    alt : str
+        What the animation shows, for readers who cannot see it (the ``alt`` text of the frame picture).
     frame_format : str, optional
         The image format of the embedded frames. Default: ``"jpeg"``.
 
@@ -221,7 +280,7 @@ def animation_html(anim: Animation, *, frame_format: str = "jpeg") -> str:
     Raises
     ------
     ValueError
-        If ``anim`` is not a matplotlib animation or ``frame_format`` is unknown.
+        If ``anim`` is not a matplotlib animation, ``alt`` is empty, or ``frame_format`` is unknown.
 
     Examples
     --------
@@ -229,13 +288,27 @@ def animation_html(anim: Animation, *, frame_format: str = "jpeg") -> str:
     >>> from lossopt_companion.second_order import lbfgs
     >>> from lossopt_companion.viz import animate_race, animation_html
     >>> bowl = IllConditionedQuadratic(10.0)
-    >>> html = animation_html(animate_race(bowl, None, None, {"L-BFGS": lbfgs(bowl, bowl.x0).path}))
-    >>> html.lstrip().startswith("<link") and len(html) < 3_000_000
+    >>> anim = animate_race(bowl, None, None, {"L-BFGS": lbfgs(bowl, bowl.x0).path})
+    >>> html = animation_html(anim, alt="L-BFGS crossing an elliptic bowl")
+    >>> # no request off the page (no Font Awesome), the alt text, and a few MB at most
+    >>> "https://" in html, 'alt="L-BFGS crossing an elliptic bowl"' in html
+    (False, True)
+    >>> len(html) < 3_000_000
     True
     """
     if not isinstance(anim, Animation):
         raise ValueError(f"anim must be a matplotlib animation, got {type(anim).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the animation, got {alt!r}")
     if frame_format not in ("jpeg", "png"):
         raise ValueError(f"frame_format must be 'jpeg' or 'png', got {frame_format!r}")
     with mpl.rc_context({"animation.frame_format": frame_format}):
-        return anim.to_jshtml()
+        page = anim.to_jshtml()
+    page, found = _FONT_AWESOME.subn("", page)
+    for icon, glyph in _BUTTON_GLYPHS.items():
+        page = page.replace(icon, f'<span aria-hidden="true">{glyph}</span>')
+    if found != 1 or "fa fa-" in page:  # a matplotlib whose player template changed: fail loudly, not offline
+        raise RuntimeError("matplotlib's animation template changed; update viz.animation._BUTTON_GLYPHS")
+    described = html.escape(alt.strip())
+    frame_picture = re.compile(r'<img id="(_anim_img\w+)">')
+    return frame_picture.sub(lambda match: f'<img id="{match[1]}" alt="{described}">', page, count=1)

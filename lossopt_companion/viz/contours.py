@@ -92,7 +92,8 @@ def plot_contours(
     >>> from lossopt_companion.second_order import lbfgs
     >>> from lossopt_companion.viz import plot_contours
     >>> rosenbrock = Rosenbrock()
-    >>> fig = plot_contours(rosenbrock, paths={"L-BFGS": lbfgs(rosenbrock, rosenbrock.x0).path})
+    >>> path = lbfgs(rosenbrock, rosenbrock.x0).path
+    >>> fig = plot_contours(rosenbrock, paths={"L-BFGS": path})
     >>> len(fig.axes)  # the contour plot and its colour bar
     2
     >>> plt.close(fig)

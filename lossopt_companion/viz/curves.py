@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
-from ._style import _color, style_context
+from ._style import COLUMN_WIDTH, _color, style_context
 
 _Curve = Callable[[NDArray[np.float64]], ArrayLike]
 LossAndGradient = tuple[_Curve, _Curve]
@@ -22,7 +22,7 @@ def plot_loss_and_gradient(
     *,
     xlabel: str = "residual",
     title: str | None = None,
-    figsize: tuple[float, float] = (9.0, 3.6),
+    figsize: tuple[float, float] = (COLUMN_WIDTH, 3.4),
 ) -> Figure:
     r"""Plot several losses and their derivatives side by side, as functions of one variable.
 
@@ -43,7 +43,7 @@ def plot_loss_and_gradient(
     title : str, optional
         A title above both panels.
     figsize : tuple, optional
-        The figure size in inches. Default: ``(9.0, 3.6)``.
+        The figure size in inches. Default: ``(8.0, 3.4)``, the width of the book's column.
 
     Returns
     -------
@@ -61,9 +61,8 @@ def plot_loss_and_gradient(
     >>> import numpy as np
     >>> import matplotlib.pyplot as plt
     >>> from lossopt_companion.viz import plot_loss_and_gradient
-    >>> fig = plot_loss_and_gradient(
-    ...     {"MSE": (lambda r: r**2, lambda r: 2 * r), "MAE": (np.abs, np.sign)}, np.linspace(-3, 3, 101)
-    ... )
+    >>> curves = {"MSE": (lambda r: r**2, lambda r: 2 * r), "MAE": (np.abs, np.sign)}
+    >>> fig = plot_loss_and_gradient(curves, np.linspace(-3, 3, 101))
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['loss', 'd loss / d residual']
     >>> plt.close(fig)
@@ -136,7 +135,8 @@ def plot_history(
     title : str, optional
         A title above the panels.
     figsize : tuple, optional
-        The figure size in inches; by default 4.8 wide per panel and 3.6 high.
+        The figure size in inches; by default 3.2 wide per panel plus 1.6 for the legend, at most the book's
+        column (8.0), and 3.4 high.
     validation_label : str, optional
         What the legend calls the ``val_`` curves. Default: ``"validation"``.
 
@@ -184,7 +184,7 @@ def plot_history(
 
     has_validation = any(key.startswith("val_") for (_, _, key) in series)
     with style_context():
-        size = figsize or (4.8 * len(names) + 1.6, 3.6)
+        size = figsize or (min(COLUMN_WIDTH, 3.2 * len(names) + 1.6), 3.4)
         fig, axes = plt.subplots(1, len(names), figsize=size, layout="constrained", squeeze=False)
         for ax, name in zip(axes[0], names):
             for index, run in enumerate(runs):
