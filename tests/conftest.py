@@ -24,3 +24,11 @@ settings.load_profile("lossopt")
 def rng() -> np.random.Generator:
     """A freshly seeded generator, so that every test sees the same numbers whatever order tests run in."""
     return np.random.default_rng(20261125)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--book-html",
+        default=None,
+        help="a built book (e.g. _build/html) for tests/test_book_pages.py; default: build the small fixture book",
+    )

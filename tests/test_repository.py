@@ -47,7 +47,11 @@ def test_every_toc_entry_exists() -> None:
 
 def test_every_page_is_in_the_toc() -> None:
     listed = set(_toc_files())
-    orphans = [str(p.relative_to(ROOT)) for p in _book_pages() if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    orphans = [
+        str(p.relative_to(ROOT))
+        for p in _book_pages()
+        if str(p.relative_to(ROOT).with_suffix("")) not in listed
+    ]
     assert not orphans, f"pages under book/ that _toc.yml does not list (they would not be built): {orphans}"
 
 
@@ -63,7 +67,9 @@ def test_notebooks_are_stored_without_outputs() -> None:
     for path in notebooks:
         notebook = json.loads(path.read_text(encoding="utf-8"))
         for index, cell in enumerate(notebook["cells"]):
-            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
+            if cell["cell_type"] == "code" and (
+                cell.get("outputs") or cell.get("execution_count") is not None
+            ):
                 dirty.append(f"{path.relative_to(ROOT)} cell {index}")
     assert not dirty, f"clear these outputs (jupyter nbconvert --clear-output --inplace): {dirty}"
 
@@ -91,7 +97,9 @@ def test_tensorflow_imports_hide_their_log_lines() -> None:
     for path in sorted(BOOK.rglob("*.ipynb")):
         for index, tags, source in _code_cells(path):
             imports_tf = any(
-                line.lstrip().startswith(("import tensorflow", "import keras", "from tensorflow", "from keras"))
+                line.lstrip().startswith(
+                    ("import tensorflow", "import keras", "from tensorflow", "from keras")
+                )
                 for line in source.splitlines()
             )
             if imports_tf and "remove-stderr" not in tags:
@@ -118,7 +126,9 @@ def _core_modules() -> list[str]:
 
 def _modules_loaded_by(statement: str) -> set[str]:
     code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return set(result.stdout.split())
 
 
@@ -139,7 +149,9 @@ def test_core_modules_need_numpy_only() -> None:
 def test_package_metadata_has_ranges_not_pins() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert [d.split(">")[0].split("=")[0].strip() for d in project["dependencies"]] == ["numpy"]
-    every = list(project["dependencies"]) + [d for deps in project["optional-dependencies"].values() for d in deps]
+    every = list(project["dependencies"]) + [
+        d for deps in project["optional-dependencies"].values() for d in deps
+    ]
     pinned = [d for d in every if "==" in d]
     assert not pinned, f"pyproject.toml must give ranges, not exact pins: {pinned}"
     assert {"viz", "torch", "tensorflow", "book"} <= set(project["optional-dependencies"])
@@ -161,7 +173,18 @@ def test_requirements_pin_every_package_exactly() -> None:
 def test_built_wheel_is_a_working_numpy_only_package(tmp_path: Path) -> None:
     """`pip install .` gives the whole package: build the wheel, import every core module from it alone."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -180,3 +203,18 @@ def test_built_wheel_is_a_working_numpy_only_package(tmp_path: Path) -> None:
         + f"; heavy = [m for m in {FRAMEWORKS!r} if m in sys.modules]; assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path / "site")], check=True, cwd=tmp_path)
+
+
+# --- what the pages show ------------------------------------------------------------------------------------
+
+def test_chapter_pages_link_each_notebook_once() -> None:
+    # The sidebar lists a chapter's pages already; the chapter page introduces each one in a sentence.
+    problems = []
+    for index_page in sorted(BOOK.glob("[0-9][0-9]-*/index.md")):
+        text = index_page.read_text(encoding="utf-8")
+        if "{tableofcontents}" in text:
+            problems.append(f"{index_page.relative_to(ROOT)}: a tableofcontents repeats the list of pages")
+        for notebook in sorted(index_page.parent.glob("*.ipynb")):
+            if text.count(f"{{doc}}`{notebook.stem}`") != 1:
+                problems.append(f"{index_page.relative_to(ROOT)}: link {{doc}}`{notebook.stem}` exactly once")
+    assert not problems, "\n".join(problems)
