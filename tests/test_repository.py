@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import pkgutil
 import subprocess
 import sys
@@ -206,6 +207,35 @@ def test_built_wheel_is_a_working_numpy_only_package(tmp_path: Path) -> None:
 
 
 # --- what the pages show ------------------------------------------------------------------------------------
+
+#: Code a reader sees: at most 88 characters a line, what the article column shows without scrolling from a
+#: 1280 px window up (book/_static/lossopt.css; the browser tests check the rendered pages).
+LINE_BUDGET = 88
+
+
+def _wide_lines(name: str, source: str) -> list[str]:
+    return [
+        f"{name}: {len(line)} characters: {line[:60]}..."
+        for line in source.splitlines()
+        if len(line) > LINE_BUDGET
+    ]
+
+
+def test_code_the_reader_sees_fits_the_line_budget() -> None:
+    wide = []
+    for path in sorted([*BOOK.rglob("*.ipynb"), *(ROOT / "tests" / "fixtures").rglob("*.ipynb")]):
+        for index, _, source in _code_cells(path):
+            wide += _wide_lines(f"{path.relative_to(ROOT)} cell {index}", source)
+    for path in sorted(BOOK.rglob("*.py")):
+        if "_ext" not in path.parts:  # the build's own tooling, which no page shows
+            wide += _wide_lines(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+    for path in sorted(BOOK.rglob("*.md")):
+        fences = re.findall(r"^```[a-z]*\n(.*?)^```", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+        wide += _wide_lines(f"{path.relative_to(ROOT)} code block", "\n".join(fences))
+    assert not wide, "lines over the 88-character budget (ruff format book/ does most of it):\n" + "\n".join(
+        wide
+    )
+
 
 def test_chapter_pages_link_each_notebook_once() -> None:
     # The sidebar lists a chapter's pages already; the chapter page introduces each one in a sentence.
