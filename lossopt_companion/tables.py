@@ -83,8 +83,8 @@ class Number:
             raise ValueError(f"value must be a finite real number, got {value!r}")
         if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
             raise ValueError(f"digits must be a positive integer, got {digits!r}")
-        self.value = value
-        self.digits = int(digits)
+        self.value: numbers.Real = value
+        self.digits: int = int(digits)
 
     def _plain(self) -> str:
         if isinstance(self.value, numbers.Integral):

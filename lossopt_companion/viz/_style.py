@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -72,7 +72,7 @@ def style_context() -> Iterator[None]:
     ...     _ = ax.plot([0, 1], [1, 0])
     >>> plt.close(fig)
     """
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(cast(Any, STYLE)):
         try:
             yield
         finally:
@@ -103,7 +103,8 @@ def use_book_style() -> None:
     ...     mpl.rcParams["figure.figsize"] == list(STYLE["figure.figsize"])
     True
     """
-    mpl.rcParams.update(STYLE)
+    # matplotlib's stubs type rcParams keys as a Literal of every known name; STYLE's keys are such names.
+    mpl.rcParams.update(cast(Any, STYLE))
     try:
         from IPython import get_ipython
     except ImportError:  # matplotlib alone, no IPython: nothing more to set up
