@@ -248,3 +248,17 @@ def test_chapter_pages_link_each_notebook_once() -> None:
             if text.count(f"{{doc}}`{notebook.stem}`") != 1:
                 problems.append(f"{index_page.relative_to(ROOT)}: link {{doc}}`{notebook.stem}` exactly once")
     assert not problems, "\n".join(problems)
+
+
+def test_figure_text_stays_legible() -> None:
+    # Figures are drawn at 100 dpi and shown at full size at 1440 px (the browser tests check the size), so a
+    # point is 1.39 px: 8 pt is the smallest size that renders at 11 px or more. The house style's smallest
+    # text is the legend's "small", 8.3 pt; "x-small" and "xx-small" are below it.
+    too_small = []
+    sizes = re.compile(r"\b(?:fontsize|labelsize|titlesize)=(?:(\d+(?:\.\d+)?)|[\"'](x-small|xx-small)[\"'])")
+    for path in sorted(BOOK.rglob("*.ipynb")):
+        for index, _, source in _code_cells(path):
+            for points, keyword in sizes.findall(source):
+                if keyword or float(points) < 8:
+                    too_small.append(f"{path.relative_to(ROOT)} cell {index}: {points or keyword}")
+    assert not too_small, "figure text below 8 pt (under 11 px on the page):\n" + "\n".join(too_small)
