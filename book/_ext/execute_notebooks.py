@@ -95,8 +95,7 @@ def execute_into_cache(
     wall-clock time.
     """
     cache = get_cache(str(cache_dir))
-    cache.clear_cache()
-    cache = get_cache(str(cache_dir))
+    cache.clear_cache()  # the folder and its database are made again on first use
     # Longest first, so that the last notebook to start is a short one: the stored size
     # is a fair proxy.
     order = sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
